@@ -1,0 +1,74 @@
+"""Settings from TRIAGE_* variables and .env; built by get_settings(), never at import."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_KNOWLEDGE_DIR = Path(__file__).resolve().parent.parent / "knowledge"
+
+
+class Settings(BaseSettings):
+    """Everything configurable; secrets are SecretStr so they never print."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="TRIAGE_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    # --- storage
+    database_url: str = "sqlite:///triage.db"
+    sqlite_busy_timeout_ms: int = 5000
+
+    # --- knowledge base
+    knowledge_dir: Path = DEFAULT_KNOWLEDGE_DIR
+
+    # --- HTTP API
+    api_token: SecretStr | None = None
+    max_report_bytes: int = 50 * 1024 * 1024
+    page_size_max: int = 200
+
+    # --- classification
+    flaky_flips: int = Field(default=3, description="pass/fail flips that make a test flaky")
+    flaky_window: int = Field(default=10, description="recent runs looked at for flips")
+
+    # --- GitHub
+    webhook_secret: SecretStr | None = None
+    github_token: SecretStr | None = None
+    github_app_id: int | None = None
+    github_app_private_key: SecretStr | None = None
+    github_app_installation_id: int | None = None
+    github_api_url: str = "https://api.github.com"
+    github_repository: str | None = None  # owner/name of the repository holding known issues
+    github_bot_login: str | None = None  # the bot's own login, so its comments are ignored
+    github_dry_run: bool = False
+    workflow_names: list[str] = Field(default_factory=lambda: ["staging-e2e"])
+    artifact_max_bytes: int = 200 * 1024 * 1024
+
+    # --- outbox and comment policy
+    outbox_min_interval_s: float = 1.0
+    outbox_max_attempts: int = 8
+    outbox_backoff_base_s: float = 2.0
+    comment_quiet_days: int = 7
+    comment_daily_budget: int = 3
+    comment_spike_factor: float = 3.0
+    reopen_on_recurrence: bool = False
+    stale_issue_days: int = 14
+    file_new_issues: bool = False
+    new_issue_min_runs: int = 3
+
+    # --- objective and weekly report
+    objective_days: int = 30
+    objective_min_coverage: float = 0.9
+    report_issue: int = 623
+    report_as_new_issue: bool = False
+    report_day: str = "mon"
+    report_hour: int = 9
+    report_timezone: str = "UTC"
+    scheduler_enabled: bool = True
+
+
+def get_settings() -> Settings:
+    """Build settings from the environment and .env."""
+    return Settings()
