@@ -15,9 +15,9 @@ app = typer.Typer(
 
 def _register() -> None:
     # Each command module exposes register(app); the list is the one composition point.
-    from bot.cli import classify
+    from bot.cli import classify, kb
 
-    for module in (classify,):
+    for module in (classify, kb):
         module.register(app)
 
 

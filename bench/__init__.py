@@ -1,0 +1,1 @@
+"""Benchmark commands: `python -m bench NAME`, each printing its figures."""

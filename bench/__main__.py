@@ -1,0 +1,33 @@
+"""Run one benchmark by name (`python -m bench matcher`), or every one without a name."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+# name -> module with a main(argv: list[str]) -> None; each area adds its own entry.
+BENCHES: dict[str, str] = {
+    "matcher": "bench.matcher",
+}
+
+
+def main(argv: list[str]) -> int:
+    """Dispatch to the named benchmark, passing on the remaining arguments."""
+    if argv and argv[0] in ("-h", "--help"):
+        print(f"usage: python -m bench [{'|'.join(BENCHES)}] [ARGS...]")
+        return 0
+    if not argv:
+        for name, module in BENCHES.items():
+            print(f"== {name}")
+            importlib.import_module(module).main([])
+        return 0
+    name, *rest = argv
+    if name not in BENCHES:
+        print(f"unknown benchmark {name!r}; known: {', '.join(BENCHES)}", file=sys.stderr)
+        return 2
+    importlib.import_module(BENCHES[name]).main(rest)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
