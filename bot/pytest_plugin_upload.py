@@ -1,0 +1,163 @@
+"""The pytest plugin's upload: target settings, CI metadata and one bounded POST to /api/v1/runs."""
+
+from __future__ import annotations
+
+import json
+import threading
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+RUNS_PATH = "/api/v1/runs"
+DEFAULT_TIMEOUT_S = 10.0
+USER_AGENT = "triage-bot-pytest-plugin"
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where and how to upload one run's report."""
+
+    endpoint: str
+    token: str | None = field(repr=False)
+    suite: str
+    environment: str = "staging"
+    timeout_s: float = DEFAULT_TIMEOUT_S
+    metadata: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What the upload did, as one line for the terminal."""
+
+    ok: bool
+    message: str
+
+
+def runs_endpoint(url: str) -> str:
+    """Return the runs endpoint for a service base URL (a full endpoint URL is kept)."""
+    stripped = url.strip().rstrip("/")
+    if stripped.endswith(RUNS_PATH):
+        return stripped
+    return stripped + RUNS_PATH
+
+
+def ci_metadata(env: Mapping[str, str]) -> dict[str, str]:
+    """Read branch, commit and ci_url from GitHub Actions variables, TRIAGE_* ones winning."""
+    meta: dict[str, str] = {}
+    # On pull requests GITHUB_REF_NAME is "<n>/merge"; the head branch is what people know.
+    branch = env.get("GITHUB_HEAD_REF") or env.get("GITHUB_REF_NAME")
+    if branch:
+        meta["branch"] = branch
+    if env.get("GITHUB_SHA"):
+        meta["commit"] = env["GITHUB_SHA"]
+    server, repo, run_id = (
+        env.get(k) for k in ("GITHUB_SERVER_URL", "GITHUB_REPOSITORY", "GITHUB_RUN_ID")
+    )
+    if server and repo and run_id:
+        meta["ci_url"] = f"{server.rstrip('/')}/{repo}/actions/runs/{run_id}"
+    for key in ("branch", "commit", "ci_url"):
+        value = env.get(f"TRIAGE_{key.upper()}")
+        if value:
+            meta[key] = value
+    return meta
+
+
+def build_request(target: Target, body: bytes, *, started_at: str) -> urllib.request.Request:
+    """Build the gzip POST carrying the report, its metadata and the bearer token."""
+    params = {"suite": target.suite, "environment": target.environment, **target.metadata}
+    params["started_at"] = started_at
+    url = f"{target.endpoint}?{urllib.parse.urlencode(params)}"
+    headers = {
+        "Content-Type": "application/x-ndjson",
+        "Content-Encoding": "gzip",
+        "Accept": "application/json",
+        "User-Agent": USER_AGENT,
+    }
+    if target.token:
+        headers["Authorization"] = f"Bearer {target.token}"
+    if urllib.parse.urlsplit(url).scheme not in {"http", "https"}:
+        raise ValueError("the triage URL must start with http:// or https://")
+    return urllib.request.Request(url, data=body, headers=headers, method="POST")  # noqa: S310
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    """Refuse redirects: they would drop the body or carry the token to another host."""
+
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+def post_report(target: Target, body: bytes, *, started_at: str) -> Outcome:
+    """POST the report within target.timeout_s overall; never raise."""
+    try:
+        request = build_request(target, body, started_at=started_at)
+    except ValueError as exc:
+        return Outcome(False, _line(target, str(exc)))
+    result: list[Outcome] = []
+    worker = threading.Thread(
+        target=lambda: result.append(_send(request, target)), name="triage-upload", daemon=True
+    )
+    worker.start()
+    # The socket timeout does not bound DNS look-ups or a trickling server; this join does.
+    worker.join(target.timeout_s + 0.5)
+    if not result:
+        return Outcome(False, _line(target, f"no answer within {target.timeout_s:g} s"))
+    return result[0]
+
+
+def _send(request: urllib.request.Request, target: Target) -> Outcome:
+    """Send the request and describe the answer; every error becomes an Outcome."""
+    try:
+        return _exchange(request, target)
+    except Exception as exc:  # the test run must never break on an upload
+        return Outcome(False, _line(target, f"{type(exc).__name__}: {exc}"))
+
+
+def _exchange(request: urllib.request.Request, target: Target) -> Outcome:
+    """Send the request; describe HTTP errors, time-outs and unreachable hosts."""
+    opener = urllib.request.build_opener(_NoRedirect)
+    try:
+        with opener.open(request, timeout=target.timeout_s) as response:
+            payload = _json(response.read(64 * 1024))
+            run_id = payload.get("run_id", "?")
+            return Outcome(
+                True, f"triage: report uploaded to {display_url(target.endpoint)} (run {run_id})"
+            )
+    except urllib.error.HTTPError as exc:
+        with exc:
+            payload = _json(exc.read(64 * 1024))
+        detail = " ".join(str(payload[k]) for k in ("error", "detail") if k in payload)
+        return Outcome(False, _line(target, f"HTTP {exc.code}" + (f": {detail}" if detail else "")))
+    except TimeoutError:
+        return Outcome(False, _line(target, f"no answer within {target.timeout_s:g} s"))
+    except urllib.error.URLError as exc:
+        return Outcome(False, _line(target, f"cannot reach the service ({exc.reason})"))
+
+
+def _json(raw: bytes) -> dict[str, Any]:
+    """Parse a JSON object answer, or give an empty dict."""
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def _line(target: Target, what: str) -> str:
+    """Format one warning line, without the token and without line breaks."""
+    where = display_url(target.endpoint)
+    text = f"triage: report not uploaded to {where}: {what}; test results are unaffected"
+    text = " ".join(text.split())
+    if target.token:
+        text = text.replace(target.token, "***")
+    return text if len(text) <= 300 else text[:297] + "..."
+
+
+def display_url(url: str) -> str:
+    """Return the URL without user info or query, fit to print."""
+    parts = urllib.parse.urlsplit(url)
+    netloc = parts.netloc.rpartition("@")[2]
+    return urllib.parse.urlunsplit((parts.scheme, netloc, parts.path, "", ""))
