@@ -8,6 +8,11 @@ import sys
 # name -> module with a main(argv: list[str]) -> None; each area adds its own entry.
 BENCHES: dict[str, str] = {
     "matcher": "bench.matcher",
+    "readers": "bench.reader_memory",
+    "http": "bench.http",
+    "webhook": "bench.webhook",
+    "memory": "bench.memory",
+    "all": "bench.all",
 }
 
 

@@ -62,21 +62,22 @@ def classify_failures(kb: KnowledgeBase, failures: list[Failure]) -> list[Classi
 
 
 def _table(rows: list[ClassifiedFailure], kb: KnowledgeBase, console: Console) -> None:
-    table = Table(title=f"{len(rows)} failure(s)", show_lines=False)
-    for column in ("test", "phase", "known issue", "rule", "category", "fingerprint"):
-        table.add_column(column, overflow="fold")
+    table = Table(title=f"{len(rows)} failure(s)", title_justify="left")
+    for column in ("test", "phase", "issue", "rule", "category", "fingerprint"):
+        table.add_column(column, overflow="fold", no_wrap=column != "test")
     for row in rows:
-        issue = "[bold red]unknown[/]"
+        issue, rule = "[bold red]unknown[/]", "-"
         if row.match:
-            title = kb.issues[row.match.issue].title
-            issue = f"#{row.match.issue} {title}"
-            if row.match.ambiguous_with:
-                issue += " (also " + ", ".join(f"#{n}" for n in row.match.ambiguous_with) + ")"
-        rule = row.match.rule if row.match else "-"
+            issue = f"#{row.match.issue}" + "".join(f" ~#{n}" for n in row.match.ambiguous_with)
+            rule = row.match.rule.partition("#")[2]
+        category = "infra" if row.category == "infrastructure" else row.category
         table.add_row(
-            row.failure.nodeid, row.failure.phase.value, issue, rule, row.category, row.fingerprint
+            row.failure.nodeid, row.failure.phase.value, issue, rule, category, row.fingerprint
         )
     console.print(table)
+    seen = sorted({r.match.issue for r in rows if r.match})
+    for number in seen:
+        console.print(f"  #{number} {kb.issues[number].title}", markup=False, highlight=False)
     unknown = sum(1 for r in rows if r.match is None)
     console.print(f"known: {len(rows) - unknown}  unknown: {unknown}")
 
@@ -94,11 +95,10 @@ def classify(
     ] = FailOn.NEVER,
 ) -> None:
     """Match every failure of the reports to the known-issue knowledge base."""
-    err = Console(stderr=True)
     try:
         kb = load_knowledge(knowledge)
     except TriageError as exc:
-        err.print(f"error: knowledge base {knowledge}: {exc}", markup=False, highlight=False)
+        typer.echo(f"error: knowledge base {knowledge}: {exc}", err=True)
         raise typer.Exit(2) from None
     rows: list[ClassifiedFailure] = []
     bad = False
@@ -106,15 +106,15 @@ def classify(
         try:
             run = read_report_path(path)
         except TriageError as exc:
-            err.print(f"error: {path}: {exc}", markup=False, highlight=False)
+            typer.echo(f"error: {path}: {exc}", err=True)
             bad = True
             continue
         rows.extend(classify_failures(kb, list(run.failures)))
     if output is OutputFormat.JSON:
         for row in rows:
             typer.echo(json.dumps(row.as_json(), ensure_ascii=False))
-    else:
-        _table(rows, kb, Console())
+    elif rows or not bad:
+        _table(rows, kb, Console(width=max(Console().width, 120)))
     if bad:
         raise typer.Exit(2)
     if fail_on is FailOn.UNKNOWN and any(r.match is None for r in rows):
