@@ -9,6 +9,7 @@ import sys
 BENCHES: dict[str, str] = {
     "matcher": "bench.matcher",
     "readers": "bench.reader_memory",
+    "objective": "bench.objective",
     "http": "bench.http",
     "webhook": "bench.webhook",
     "memory": "bench.memory",

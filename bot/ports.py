@@ -2,16 +2,288 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Protocol, Self
 
+from bot.core.comment_policy import ClusterCandidate
+from bot.core.errors import TriageError
 from bot.core.intents import Intent
+from bot.core.model import Category, Failure, Match, TestResult
+from bot.core.render_comments import IssueActivity
 
 # Each section is owned by one area; add Protocols inside your own section only.
 
 # --- runs, history and read models (store) -------------------------------------------------
+
+
+class RuleView(Protocol):
+    @property
+    def id(self) -> str: ...
+
+
+class KnownIssueView(Protocol):
+    @property
+    def number(self) -> int: ...
+
+    @property
+    def rules(self) -> Sequence[RuleView]: ...
+
+    @property
+    def title(self) -> str: ...
+
+    @property
+    def category(self) -> Category: ...
+
+
+class Knowledge(Protocol):
+    """What ingest needs of the knowledge base (bot.core.knowledge.KnowledgeBase fits)."""
+
+    @property
+    def digest(self) -> str: ...
+
+    @property
+    def issues(self) -> Mapping[int, KnownIssueView]: ...
+
+    def match_many(self, failures: Sequence[Failure]) -> Sequence[Match | None]: ...
+
+    def category(self, failure: Failure, match: Match | None) -> Category: ...
+
+
+@dataclass(frozen=True, slots=True)
+class NewRun:
+    suite: str
+    environment: str
+    branch: str | None
+    commit: str | None
+    ci_url: str | None
+    started_at: datetime
+    ingested_at: datetime
+    format: str
+    counts: dict[str, int]
+    tests: int
+    failure_count: int
+    report_digest: str
+    knowledge_digest: str
+    source: str
+
+
+@dataclass(frozen=True, slots=True)
+class RunRecord:
+    id: int
+    run: NewRun
+
+
+@dataclass(frozen=True, slots=True)
+class FailureRecord:
+    """One stored failure row (or flaky pass), with enough text to replay matching."""
+
+    run_id: int
+    suite: str
+    environment: str
+    started_at: datetime
+    nodeid: str
+    phase: str
+    outcome: str
+    exception: str | None
+    chain: tuple[str, ...]
+    message: str
+    text: str
+    keywords: tuple[str, ...]
+    fingerprint: str
+    signature_version: int
+    known_issue: int | None
+    rule: str | None
+    classification: str
+    category: str
+
+
+@dataclass(frozen=True, slots=True)
+class TestState:
+    """One test's latest state in a suite; history is one letter per run, oldest first."""
+
+    __test__ = False
+
+    nodeid: str
+    last_outcome: str
+    last_run_id: int
+    last_run_at: datetime
+    last_passed_at: datetime | None
+    last_failed_at: datetime | None
+    history: str
+
+
+@dataclass(frozen=True, slots=True)
+class ClusterRecord:
+    """Unmatched failures sharing a fingerprint; when recording, count/runs are this run's."""
+
+    fingerprint: str
+    suite: str
+    first_seen: datetime
+    last_seen: datetime
+    count: int
+    runs: int
+    exception: str | None
+    example_nodeid: str
+    example_message: str
+    suggested_rule: str
+
+
+@dataclass(frozen=True, slots=True)
+class IssueState:
+    number: int
+    state: str  # open or closed
+    title: str
+    state_reason: str | None
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ManualLinkRecord:
+    id: int
+    issue: int
+    kind: str  # glob or fingerprint
+    pattern: str
+    created_by: str
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class IssueStats:
+    issue: int
+    occurrences: int
+    runs: int
+    last_seen: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class RuleStats:
+    rule: str
+    issue: int
+    matches: int
+    wrong: int
+
+
+class RunRepository(Protocol):
+    def find(self, *, suite: str, environment: str, digest: str) -> RunRecord | None: ...
+
+    def add(self, *, run: NewRun) -> int | None:
+        """Insert a run; return None when the same report of the suite is already stored."""
+        ...
+
+    def get(self, *, run_id: int) -> RunRecord | None: ...
+
+    def previous(
+        self, *, suite: str, environment: str, before: datetime, limit: int
+    ) -> list[int]:
+        """Return ids of the suite's runs started before `before`, newest first."""
+        ...
+
+    def page(
+        self, *, suite: str | None, offset: int, limit: int
+    ) -> tuple[list[RunRecord], int]: ...
+
+
+class FailureRepository(Protocol):
+    def add_many(self, *, rows: Sequence[FailureRecord]) -> None: ...
+
+    def outcomes(
+        self, *, run_ids: Sequence[int], nodeids: Collection[str]
+    ) -> dict[int, dict[str, str]]:
+        """Map run id -> node id -> stored outcome, for the given runs and tests."""
+        ...
+
+    def for_run(self, *, run_id: int) -> list[FailureRecord]: ...
+
+    def replay(self, *, since: datetime | None) -> Iterator[FailureRecord]:
+        """Yield stored failures (not flaky passes), oldest first, for a backtest."""
+        ...
+
+
+class TestStateRepository(Protocol):
+    def get_many(
+        self, *, suite: str, environment: str, nodeids: Collection[str]
+    ) -> dict[str, TestState]: ...
+
+    def record_run(
+        self,
+        *,
+        suite: str,
+        environment: str,
+        tests: Sequence[TestResult],
+        run_id: int,
+        at: datetime,
+    ) -> None:
+        """Fold one run's results into the tests' state; an older run keeps newer state."""
+        ...
+
+
+class ClusterRepository(Protocol):
+    def record(self, *, hits: Sequence[ClusterRecord]) -> None:
+        """Add one run's unmatched failures: counts add up, first/last seen widen."""
+        ...
+
+    def top(self, *, offset: int, limit: int) -> tuple[list[ClusterRecord], int]: ...
+
+
+class IssueStateRepository(Protocol):
+    def all(self) -> list[IssueState]: ...
+
+    def set(self, *, state: IssueState) -> None: ...
+
+
+class LinkRepository(Protocol):
+    def links(self) -> list[ManualLinkRecord]: ...
+
+    def add_link(
+        self, *, issue: int, kind: str, pattern: str, created_by: str, at: datetime
+    ) -> bool:
+        """Link a pattern to an issue (re-pointing an existing link); True when it is new."""
+        ...
+
+    def remove_link(self, *, kind: str, pattern: str) -> bool: ...
+
+    def add_wrong_match(
+        self,
+        *,
+        run_id: int,
+        nodeid: str,
+        issue: int | None,
+        rule: str | None,
+        reported_by: str,
+        at: datetime,
+    ) -> bool:
+        """Record a wrong match once per failure; True when it is new."""
+        ...
+
+
+class ReadModels(Protocol):
+    def issue_stats(self) -> list[IssueStats]: ...
+
+    def rule_stats(self) -> list[RuleStats]: ...
+
+
+class UnitOfWork(Protocol):
+    """One transaction over every repository; leaving without commit() rolls back."""
+
+    runs: RunRepository
+    failures: FailureRepository
+    tests: TestStateRepository
+    clusters: ClusterRepository
+    issues: IssueStateRepository
+    links: LinkRepository
+    reads: ReadModels
+    outbox: Outbox
+
+    def __enter__(self) -> Self: ...
+
+    def __exit__(self, *exc: object) -> None: ...
+
+    def commit(self) -> None: ...
+
+    def rollback(self) -> None: ...
+
 
 # --- GitHub (gateway) -----------------------------------------------------------------------
 
@@ -59,6 +331,30 @@ class GitHubGateway(Protocol):
         """Return the login the gateway writes as (its comments are ignored as commands)."""
         ...
 
+    def find_issue(self, text: str, *, since: datetime | None = None) -> int | None:
+        """Return the number of an issue opened by the bot whose body contains `text`."""
+        ...
+
+
+class GitHubError(TriageError):
+    """A GitHub call failed; says whether and when to try again, never holds a secret."""
+
+    def __init__(
+        self,
+        reason: str,
+        message: str,
+        *,
+        status: int | None = None,
+        retry_after: float | None = None,
+        rate_limit_reset: float | None = None,
+        transient: bool = False,
+    ) -> None:
+        super().__init__(reason, message)
+        self.status = status
+        self.retry_after = retry_after  # seconds, from Retry-After
+        self.rate_limit_reset = rate_limit_reset  # epoch seconds, from x-ratelimit-reset
+        self.transient = transient  # worth retrying later: 5xx, timeout, rate limit
+
 
 # --- outbox ---------------------------------------------------------------------------------
 
@@ -71,4 +367,157 @@ class Outbox(Protocol):
         ...
 
 
+@dataclass(frozen=True, slots=True)
+class OutboxItem:
+    """One claimed outbox row: the intent and how many attempts were started (this one too)."""
+
+    id: int
+    intent: Intent
+    attempts: int
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxStats:
+    """What the API shows of the outbox: depth per state and the dead rows."""
+
+    pending: int
+    sent: int
+    dead: int
+    superseded: int
+    dead_rows: tuple[dict[str, object], ...]
+
+
+class OutboxQueue(Protocol):
+    """The sender's side of the outbox; each call is its own short transaction."""
+
+    def claim_next(self, *, now: datetime, lease_s: float) -> OutboxItem | None:
+        """Take the oldest due pending row, count the attempt, hide it for lease_s seconds."""
+        ...
+
+    def complete(self, item_id: int, *, result_id: int | None, now: datetime) -> None: ...
+
+    def retry_later(self, item_id: int, *, error: str, at: datetime) -> None: ...
+
+    def dead(self, item_id: int, *, error: str, now: datetime) -> None: ...
+
+    def next_due_at(self) -> datetime | None:
+        """Return when the next pending row becomes due, or None when none is pending."""
+        ...
+
+    def comment_record(self, issue: int, marker: str) -> tuple[int, str] | None:
+        """Return the (comment id, body) last written for this issue and marker."""
+        ...
+
+    def save_comment_record(
+        self, issue: int, marker: str, *, comment_id: int, body: str, now: datetime
+    ) -> None: ...
+
+    def drop_comment_record(self, issue: int, marker: str) -> None: ...
+
+    def stats(self, *, dead_limit: int = 50) -> OutboxStats: ...
+
+
+class WritebackHistory(Protocol):
+    """What the comment policy needs to know of known issues, read from stored runs."""
+
+    def issue_activity(
+        self, *, issues: Collection[int], now: datetime, run_id: int | None = None, latest: int = 10
+    ) -> list[IssueActivity]:
+        """Summarise each issue's occurrences; previous_seen excludes run `run_id`."""
+        ...
+
+    def open_issue_activity(self, *, now: datetime, latest: int = 5) -> list[IssueActivity]:
+        """Summarise every known issue with occurrences that is not closed."""
+        ...
+
+    def cluster_candidates(self, *, min_runs: int) -> list[ClusterCandidate]:
+        """List unmatched clusters seen in min_runs runs or more, never filed as an issue."""
+        ...
+
+
 # --- objective, criteria and reports --------------------------------------------------------
+
+# Imported here, not at the top, so this section stays self-contained.
+from datetime import date, tzinfo  # noqa: E402
+
+from bot.core.criteria import WeekFacts  # noqa: E402
+from bot.core.objective import ObjectiveInputs  # noqa: E402
+from bot.core.weekly import ClusterLine, FlakyLine, IsoWeek  # noqa: E402
+
+
+@dataclass(frozen=True, slots=True)
+class RunLine:
+    """One recent run and its failures per classification."""
+
+    id: int
+    suite: str
+    started_at: datetime
+    tests: int
+    counts: dict[str, int]
+    classifications: dict[str, int]
+
+
+class ReportRepository(Protocol):
+    """Read models of the objective, the weekly report and the dashboard, plus week claims."""
+
+    def suites(self) -> list[str]: ...
+
+    def objective_inputs(
+        self, *, suite: str, at: datetime, days: int, min_coverage: float, tz: tzinfo
+    ) -> ObjectiveInputs | None:
+        """Gather the objective's inputs; None when the suite has never reported."""
+        ...
+
+    def week_facts(self, *, suite: str, week: IsoWeek, tz: tzinfo, now: datetime) -> WeekFacts:
+        """Gather one ISO week of one suite (objective left None for the caller)."""
+        ...
+
+    def daily_pass_rate(
+        self, *, suite: str, start: datetime, end: datetime, tz: tzinfo
+    ) -> list[tuple[date, float | None]]: ...
+
+    def new_clusters(
+        self, *, suite: str, start: datetime, end: datetime, limit: int
+    ) -> list[ClusterLine]: ...
+
+    def top_clusters(self, *, suite: str, limit: int) -> list[ClusterLine]: ...
+
+    def flaky_tests(
+        self, *, suite: str, start: datetime, end: datetime, limit: int
+    ) -> list[FlakyLine]: ...
+
+    def known_issue_daily(
+        self, *, suite: str, start: datetime, tz: tzinfo
+    ) -> dict[int, dict[date, int]]: ...
+
+    def recent_runs(self, *, suite: str, until: datetime, limit: int) -> list[RunLine]: ...
+
+    def issue_titles(self) -> dict[int, str]: ...
+
+    def claim_week(self, *, suite: str, week: str, now: datetime) -> bool:
+        """Claim the week's report for this process; False when someone already did."""
+        ...
+
+    def claimed_weeks(self, *, suite: str) -> set[str]: ...
+
+
+class ReportsUnitOfWork(Protocol):
+    """One transaction over the report read models and the outbox."""
+
+    reports: ReportRepository
+    outbox: Outbox
+
+    def __enter__(self) -> Self: ...
+
+    def __exit__(self, *exc: object) -> None:
+        """Roll back whatever was not committed."""
+        ...
+
+    def commit(self) -> None: ...
+
+
+class ReportsUowFactory(Protocol):
+    """Make a report unit of work; write=True for one that claims weeks and enqueues."""
+
+    def __call__(self, *, write: bool = False) -> ReportsUnitOfWork: ...

@@ -6,8 +6,441 @@ from __future__ import annotations
 
 # --- runs, history and read models (store) -------------------------------------------------
 
+# isort: off
+from collections.abc import Collection as _StCollection, Iterator as _StIterator  # noqa: E402, RUF100
+from collections.abc import Sequence as _StSequence  # noqa: E402, RUF100
+from dataclasses import replace as _st_replace  # noqa: E402, RUF100
+from datetime import datetime as _st_datetime  # noqa: E402, RUF100
+from bot.core.classify import letter as _st_letter  # noqa: E402, RUF100
+from bot.core.intents import Intent as _StIntent  # noqa: E402, RUF100
+from bot.core.model import TestResult as _StTestResult  # noqa: E402, RUF100
+from bot.ports import ClusterRecord as _ClusterRecord, FailureRecord as _FailureRecord  # noqa: E402, RUF100
+from bot.ports import IssueState as _IssueState, IssueStats as _IssueStats  # noqa: E402, RUF100
+from bot.ports import ManualLinkRecord as _ManualLinkRecord, NewRun as _NewRun  # noqa: E402, RUF100
+from bot.ports import RuleStats as _RuleStats, RunRecord as _RunRecord  # noqa: E402, RUF100
+from bot.ports import TestState as _TestState, UnitOfWork as _UnitOfWork  # noqa: E402, RUF100
+from bot.ports import ClusterRepository as _ClusterRepository, Outbox as _Outbox  # noqa: E402, RUF100
+from bot.ports import FailureRepository as _FailureRepository, ReadModels as _ReadModels  # noqa: E402, RUF100
+from bot.ports import IssueStateRepository as _IssueStateRepository  # noqa: E402, RUF100
+from bot.ports import LinkRepository as _LinkRepository, RunRepository as _RunRepository  # noqa: E402, RUF100
+from bot.ports import TestStateRepository as _TestStateRepository  # noqa: E402, RUF100
+# isort: on
+
+
+class FakeStore:
+    """In-memory tables behind FakeUnitOfWork; writes apply at once (no rollback)."""
+
+    def __init__(self) -> None:
+        self.runs: list[_RunRecord] = []
+        self.failures: list[_FailureRecord] = []
+        self.states: dict[tuple[str, str, str], _TestState] = {}
+        self.clusters: dict[str, _ClusterRecord] = {}
+        self.issue_states: dict[int, _IssueState] = {}
+        self.links: list[_ManualLinkRecord] = []
+        self.wrong: dict[tuple[int, str], str | None] = {}
+        self.intents: dict[str, _StIntent] = {}
+        self.commits = 0
+
+
+class _FakeRuns:
+    def __init__(self, store: FakeStore) -> None:
+        self.s = store
+
+    def find(self, *, suite: str, environment: str, digest: str) -> _RunRecord | None:
+        key = (suite, environment, digest)
+        found = (
+            r for r in self.s.runs if (r.run.suite, r.run.environment, r.run.report_digest) == key
+        )
+        return next(found, None)
+
+    def add(self, *, run: _NewRun) -> int | None:
+        if self.find(suite=run.suite, environment=run.environment, digest=run.report_digest):
+            return None
+        self.s.runs.append(_RunRecord(len(self.s.runs) + 1, run))
+        return len(self.s.runs)
+
+    def get(self, *, run_id: int) -> _RunRecord | None:
+        return self.s.runs[run_id - 1] if 0 < run_id <= len(self.s.runs) else None
+
+    def _newest(self, suite: str | None, environment: str | None = None) -> list[_RunRecord]:
+        runs = [
+            r
+            for r in self.s.runs
+            if suite in (None, r.run.suite) and environment in (None, r.run.environment)
+        ]
+        return sorted(runs, key=lambda r: (r.run.started_at, r.id), reverse=True)
+
+    def previous(
+        self, *, suite: str, environment: str, before: _st_datetime, limit: int
+    ) -> list[int]:
+        runs = [r for r in self._newest(suite, environment) if r.run.started_at < before]
+        return [r.id for r in runs[:limit]]
+
+    def page(self, *, suite: str | None, offset: int, limit: int) -> tuple[list[_RunRecord], int]:
+        runs = self._newest(suite)
+        return runs[offset : offset + limit], len(runs)
+
+
+class _FakeFailures:
+    def __init__(self, store: FakeStore) -> None:
+        self.s = store
+
+    def add_many(self, *, rows: _StSequence[_FailureRecord]) -> None:
+        self.s.failures.extend(rows)
+
+    def outcomes(
+        self, *, run_ids: _StSequence[int], nodeids: _StCollection[str]
+    ) -> dict[int, dict[str, str]]:
+        found: dict[int, dict[str, str]] = {i: {} for i in run_ids}
+        for f in self.s.failures:
+            if f.run_id in found and f.nodeid in nodeids:
+                found[f.run_id][f.nodeid] = f.outcome
+        return found
+
+    def for_run(self, *, run_id: int) -> list[_FailureRecord]:
+        return [f for f in self.s.failures if f.run_id == run_id]
+
+    def replay(self, *, since: _st_datetime | None) -> _StIterator[_FailureRecord]:
+        for f in list(self.s.failures):
+            if f.outcome != "flaky" and (since is None or f.started_at >= since):
+                yield f
+
+
+def _st_latest(*times: _st_datetime | None) -> _st_datetime | None:
+    return max((t for t in times if t is not None), default=None)
+
+
+class _FakeTestStates:
+    __test__ = False
+
+    def __init__(self, store: FakeStore) -> None:
+        self.s = store
+
+    def get_many(
+        self, *, suite: str, environment: str, nodeids: _StCollection[str]
+    ) -> dict[str, _TestState]:
+        return {
+            n: self.s.states[(suite, environment, n)]
+            for n in nodeids
+            if (suite, environment, n) in self.s.states
+        }
+
+    def record_run(
+        self,
+        *,
+        suite: str,
+        environment: str,
+        tests: _StSequence[_StTestResult],
+        run_id: int,
+        at: _st_datetime,
+    ) -> None:
+        for t in tests:
+            ch = _st_letter(t.outcome)
+            passed = at if ch in "PK" else None
+            failed = at if ch == "F" else None
+            old = self.s.states.get((suite, environment, t.nodeid))
+            new = _TestState(t.nodeid, t.outcome.value, run_id, at, passed, failed, ch)
+            if old is not None:
+                newer = at >= old.last_run_at
+                new = _st_replace(
+                    new if newer else old,
+                    last_passed_at=_st_latest(passed, old.last_passed_at),
+                    last_failed_at=_st_latest(failed, old.last_failed_at),
+                    history=(old.history + ch)[-32:] if newer else old.history,
+                )
+            self.s.states[(suite, environment, t.nodeid)] = new
+
+
+class _FakeClusters:
+    def __init__(self, store: FakeStore) -> None:
+        self.s = store
+
+    def record(self, *, hits: _StSequence[_ClusterRecord]) -> None:
+        for h in hits:
+            old = self.s.clusters.get(h.fingerprint)
+            self.s.clusters[h.fingerprint] = (
+                h
+                if old is None
+                else _st_replace(
+                    old,
+                    count=old.count + h.count,
+                    runs=old.runs + h.runs,
+                    first_seen=min(old.first_seen, h.first_seen),
+                    last_seen=max(old.last_seen, h.last_seen),
+                )
+            )
+
+    def top(self, *, offset: int, limit: int) -> tuple[list[_ClusterRecord], int]:
+        ranked = sorted(self.s.clusters.values(), key=lambda c: (-c.count, c.fingerprint))
+        return ranked[offset : offset + limit], len(ranked)
+
+
+class _FakeIssueStates:
+    def __init__(self, store: FakeStore) -> None:
+        self.s = store
+
+    def all(self) -> list[_IssueState]:
+        return [self.s.issue_states[n] for n in sorted(self.s.issue_states)]
+
+    def set(self, *, state: _IssueState) -> None:
+        old = self.s.issue_states.get(state.number)
+        if old is None or old.updated_at <= state.updated_at:
+            self.s.issue_states[state.number] = state
+
+
+class _FakeLinks:
+    def __init__(self, store: FakeStore) -> None:
+        self.s = store
+
+    def links(self) -> list[_ManualLinkRecord]:
+        return list(self.s.links)
+
+    def add_link(
+        self, *, issue: int, kind: str, pattern: str, created_by: str, at: _st_datetime
+    ) -> bool:
+        new = self.remove_link(kind=kind, pattern=pattern) is False
+        ident = max((lk.id for lk in self.s.links), default=0) + 1
+        self.s.links.append(_ManualLinkRecord(ident, issue, kind, pattern, created_by, at))
+        return new
+
+    def remove_link(self, *, kind: str, pattern: str) -> bool:
+        kept = [lk for lk in self.s.links if (lk.kind, lk.pattern) != (kind, pattern)]
+        removed = len(kept) != len(self.s.links)
+        self.s.links = kept
+        return removed
+
+    def add_wrong_match(
+        self,
+        *,
+        run_id: int,
+        nodeid: str,
+        issue: int | None,
+        rule: str | None,
+        reported_by: str,
+        at: _st_datetime,
+    ) -> bool:
+        if (run_id, nodeid) in self.s.wrong:
+            return False
+        self.s.wrong[(run_id, nodeid)] = rule
+        return True
+
+
+class _FakeReadModels:
+    def __init__(self, store: FakeStore) -> None:
+        self.s = store
+
+    def issue_stats(self) -> list[_IssueStats]:
+        by_issue: dict[int, list[_FailureRecord]] = {}
+        for f in self.s.failures:
+            if f.known_issue is not None:
+                by_issue.setdefault(f.known_issue, []).append(f)
+        return [
+            _IssueStats(n, len(fs), len({f.run_id for f in fs}), max(f.started_at for f in fs))
+            for n, fs in sorted(by_issue.items())
+        ]
+
+    def rule_stats(self) -> list[_RuleStats]:
+        counts: dict[tuple[str, int], int] = {}
+        for f in self.s.failures:
+            if f.rule is not None and f.known_issue is not None:
+                counts[(f.rule, f.known_issue)] = counts.get((f.rule, f.known_issue), 0) + 1
+        wrong = list(self.s.wrong.values())
+        return sorted(
+            (_RuleStats(r, i, n, wrong.count(r)) for (r, i), n in counts.items()),
+            key=lambda r: (r.issue, r.rule),
+        )
+
+
+class FakeOutbox:
+    """Keeps intents by key, like the outbox table's unique key."""
+
+    def __init__(self, store: FakeStore) -> None:
+        self.s = store
+
+    def enqueue(self, intents: _StSequence[_StIntent], *, now: _st_datetime) -> int:
+        new = [i for i in intents if i.key not in self.s.intents]
+        self.s.intents.update((i.key, i) for i in new)
+        return len(new)
+
+
+class FakeUnitOfWork:
+    """The UnitOfWork port over a FakeStore; several units of work may share one store."""
+
+    def __init__(self, store: FakeStore | None = None) -> None:
+        self.store = store or FakeStore()
+        self.runs: _RunRepository = _FakeRuns(self.store)
+        self.failures: _FailureRepository = _FakeFailures(self.store)
+        self.tests: _TestStateRepository = _FakeTestStates(self.store)
+        self.clusters: _ClusterRepository = _FakeClusters(self.store)
+        self.issues: _IssueStateRepository = _FakeIssueStates(self.store)
+        self.links: _LinkRepository = _FakeLinks(self.store)
+        self.reads: _ReadModels = _FakeReadModels(self.store)
+        self.outbox: _Outbox = FakeOutbox(self.store)
+
+    def __enter__(self) -> FakeUnitOfWork:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def commit(self) -> None:
+        self.store.commits += 1
+
+    def rollback(self) -> None:
+        return None
+
+
+def _check_fake_unit_of_work(uow: FakeUnitOfWork) -> _UnitOfWork:
+    return uow
+
+
 # --- GitHub (gateway) -----------------------------------------------------------------------
+
+# isort: off
+from collections.abc import Sequence as _GwSequence  # noqa: E402, RUF100
+from datetime import datetime as _gw_datetime  # noqa: E402, RUF100
+from bot.ports import ArtifactInfo as _ArtifactInfo, CommentRef as _CommentRef  # noqa: E402, RUF100
+from bot.ports import GitHubGateway as _GitHubGateway  # noqa: E402, RUF100
+# isort: on
+
+
+class FakeGitHubGateway:
+    """In-memory GitHub for one repository; records every call in `calls`."""
+
+    def __init__(self, *, login: str = "triage-bot[bot]") -> None:
+        self.login = login
+        self.calls: list[tuple[str, tuple[object, ...]]] = []
+        self.comments: dict[int, list[_CommentRef]] = {}
+        self.issue_states: dict[int, tuple[str, str | None]] = {}
+        self.issues: dict[int, tuple[str, str, tuple[str, ...]]] = {}
+        self.roles: dict[str, str] = {}
+        self.artifacts: dict[int, list[tuple[_ArtifactInfo, bytes]]] = {}
+        self._next = 1
+
+    def list_run_artifacts(self, run_id: int) -> list[_ArtifactInfo]:
+        self.calls.append(("list_run_artifacts", (run_id,)))
+        return [info for info, _ in self.artifacts.get(run_id, [])]
+
+    def download_artifact(self, artifact_id: int, *, max_bytes: int) -> bytes:
+        from bot.core.errors import TriageError
+
+        self.calls.append(("download_artifact", (artifact_id, max_bytes)))
+        for entries in self.artifacts.values():
+            for info, data in entries:
+                if info.id == artifact_id:
+                    if len(data) > max_bytes:
+                        raise TriageError("too_large", "artifact too large")
+                    return data
+        raise TriageError("github_not_found", f"no artifact {artifact_id}")
+
+    def permission(self, username: str) -> str:
+        self.calls.append(("permission", (username,)))
+        return self.roles.get(username, "none")
+
+    def create_comment(self, issue: int, body: str) -> _CommentRef:
+        self.calls.append(("create_comment", (issue, body)))
+        ref = _CommentRef(
+            self._next, body, self.login, f"https://github.test/i/{issue}#{self._next}"
+        )
+        self._next += 1
+        self.comments.setdefault(issue, []).append(ref)
+        return ref
+
+    def edit_comment(self, comment_id: int, body: str) -> None:
+        self.calls.append(("edit_comment", (comment_id, body)))
+        for issue, refs in self.comments.items():
+            self.comments[issue] = [
+                _CommentRef(r.id, body, r.user_login, r.html_url) if r.id == comment_id else r
+                for r in refs
+            ]
+
+    def list_comments(self, issue: int, *, since: _gw_datetime | None = None) -> list[_CommentRef]:
+        self.calls.append(("list_comments", (issue,)))
+        return list(self.comments.get(issue, []))
+
+    def set_issue_state(self, issue: int, state: str, reason: str | None) -> None:
+        self.calls.append(("set_issue_state", (issue, state, reason)))
+        self.issue_states[issue] = (state, reason)
+
+    def create_issue(self, title: str, body: str, labels: _GwSequence[str]) -> int:
+        self.calls.append(("create_issue", (title, body, tuple(labels))))
+        number = max(self.issues, default=1000) + 1
+        self.issues[number] = (title, body, tuple(labels))
+        return number
+
+    def find_issue(self, text: str, *, since: _gw_datetime | None = None) -> int | None:
+        self.calls.append(("find_issue", (text,)))
+        return next((n for n, (_, body, _) in self.issues.items() if text in body), None)
+
+    def bot_login(self) -> str:
+        return self.login
+
+
+_gateway_check: type[_GitHubGateway] = FakeGitHubGateway
 
 # --- outbox ---------------------------------------------------------------------------------
 
+# isort: off
+from collections.abc import Collection as _ObCollection  # noqa: E402, RUF100
+from dataclasses import dataclass as _ob_dataclass, field as _ob_field  # noqa: E402, RUF100
+from datetime import datetime as _ob_datetime  # noqa: E402, RUF100
+from bot.core.comment_policy import ClusterCandidate as _ClusterCandidate  # noqa: E402, RUF100
+from bot.core.render_comments import IssueActivity as _IssueActivity  # noqa: E402, RUF100
+from bot.ports import WritebackHistory as _WritebackHistory  # noqa: E402, RUF100
+# isort: on
+
+
+@_ob_dataclass
+class FakeWritebackHistory:
+    """Serves prepared activities and clusters; records what was asked."""
+
+    activities: dict[int, _IssueActivity] = _ob_field(default_factory=dict)
+    clusters: list[_ClusterCandidate] = _ob_field(default_factory=list)
+    asked: list[tuple[str, object]] = _ob_field(default_factory=list)
+
+    def issue_activity(
+        self,
+        *,
+        issues: _ObCollection[int],
+        now: _ob_datetime,
+        run_id: int | None = None,
+        latest: int = 10,
+    ) -> list[_IssueActivity]:
+        self.asked.append(("issue_activity", (tuple(issues), run_id)))
+        return [self.activities[n] for n in sorted(issues) if n in self.activities]
+
+    def open_issue_activity(self, *, now: _ob_datetime, latest: int = 5) -> list[_IssueActivity]:
+        self.asked.append(("open_issue_activity", now))
+        return [a for a in self.activities.values() if a.state != "closed"]
+
+    def cluster_candidates(self, *, min_runs: int) -> list[_ClusterCandidate]:
+        self.asked.append(("cluster_candidates", min_runs))
+        return [c for c in self.clusters if c.runs >= min_runs]
+
+
+_history_check: type[_WritebackHistory] = FakeWritebackHistory
+
 # --- objective, criteria and reports --------------------------------------------------------
+
+
+# Imported here, not at the top, so this section stays self-contained.
+# isort: off
+from collections.abc import Sequence as _Sequence  # noqa: E402, RUF100
+from datetime import datetime as _datetime  # noqa: E402, RUF100
+from bot.core.intents import Intent as _Intent  # noqa: E402, RUF100
+# isort: on
+
+
+class RecordingOutbox:
+    """Outbox fake: keeps enqueued intents by key; `fail` makes enqueue raise (a crash)."""
+
+    def __init__(self, *, fail: bool = False) -> None:
+        self.intents: dict[str, _Intent] = {}
+        self.fail = fail
+
+    def enqueue(self, intents: _Sequence[_Intent], *, now: _datetime) -> int:
+        if self.fail:
+            raise RuntimeError("crash while enqueueing")
+        new = [i for i in intents if i.key not in self.intents]
+        self.intents.update({i.key: i for i in new})
+        return len(new)

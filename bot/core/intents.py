@@ -44,3 +44,56 @@ class CreateIssue:
 
 
 Intent = PostComment | UpsertComment | SetIssueState | CreateIssue
+
+
+MARKER_PREFIX = "<!-- triage-bot:"
+
+
+def marker(key: str) -> str:
+    """Return the hidden HTML marker that identifies a bot comment or issue body."""
+    return f"{MARKER_PREFIX}{key} -->"
+
+
+def with_marker(body: str, key: str) -> str:
+    """Append the hidden marker to a body unless it is already there."""
+    tag = marker(key)
+    return body if tag in body else f"{body}\n\n{tag}"
+
+
+def intent_kind(intent: Intent) -> str:
+    """Name the kind of an intent, as stored in the outbox."""
+    return type(intent).__name__
+
+
+def intent_target(intent: Intent) -> str:
+    """Name what the intent writes to; pending upserts of one target supersede each other."""
+    match intent:
+        case UpsertComment(issue=issue, marker=mark):
+            return f"comment:{issue}:{mark}"
+        case PostComment(issue=issue) | SetIssueState(issue=issue):
+            return f"issue:{issue}"
+        case CreateIssue():
+            return "repository"
+
+
+def intent_to_payload(intent: Intent) -> dict[str, object]:
+    """Turn an intent into JSON-able data (its kind is stored beside it)."""
+    match intent:
+        case CreateIssue(title=title, body=body, labels=labels, key=key):
+            return {"title": title, "body": body, "labels": list(labels), "key": key}
+        case _:
+            return {name: getattr(intent, name) for name in intent.__slots__}
+
+
+def intent_from_payload(kind: str, payload: dict[str, object]) -> Intent:
+    """Rebuild an intent stored by intent_to_payload."""
+    classes: dict[str, type[Intent]] = {
+        c.__name__: c for c in (PostComment, UpsertComment, SetIssueState, CreateIssue)
+    }
+    if kind not in classes:
+        raise ValueError(f"unknown intent kind {kind!r}")
+    data = dict(payload)
+    if kind == "CreateIssue":
+        labels = data.get("labels", [])
+        data["labels"] = tuple(labels) if isinstance(labels, list) else ()
+    return classes[kind](**data)  # type: ignore[arg-type]

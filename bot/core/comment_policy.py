@@ -1,0 +1,188 @@
+"""Decide which comments a run deserves: one edited summary per issue, new comments on events."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+
+from bot.core.intents import CreateIssue, Intent, PostComment, SetIssueState, UpsertComment
+from bot.core.render_comments import (
+    IssueActivity,
+    daily_series,
+    event_comment,
+    occurrence_comment,
+)
+
+OCCURRENCES = "occurrences"
+SPIKE_WINDOW_DAYS = 14
+SPIKE_MIN_COUNT = 3  # below this a day is never a spike, whatever the mean
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyConfig:
+    """Comment policy knobs; defaults come from settings, some are overridden per issue."""
+
+    quiet_days: int = 7
+    daily_budget: int = 3
+    spike_factor: float = 3.0
+    reopen_on_recurrence: bool = False
+    stale_issue_days: int = 14
+    file_new_issues: bool = False
+    new_issue_min_runs: int = 3
+
+    def for_issue(self, overrides: Mapping[str, object]) -> PolicyConfig:
+        """Apply a known issue's [comments] overrides."""
+        changes: dict[str, object] = {}
+        for name in ("quiet_days", "daily_budget"):
+            value = overrides.get(name)
+            if isinstance(value, int) and not isinstance(value, bool):
+                changes[name] = value
+        reopen = overrides.get("reopen_on_recurrence")
+        if isinstance(reopen, bool):
+            changes["reopen_on_recurrence"] = reopen
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True, slots=True)
+class ClusterCandidate:
+    """An unmatched fingerprint that might deserve its own issue."""
+
+    fingerprint: str
+    runs: int
+    count: int
+    exception: str | None
+    example_nodeid: str
+    example_message: str
+    suggested_rule: str
+    first_seen: datetime
+    last_seen: datetime
+
+
+def event_for(
+    activity: IssueActivity, config: PolicyConfig, now: datetime
+) -> tuple[str, str] | None:
+    """Name the event this run is for the issue, if any, with a sentence saying why."""
+    if activity.state == "closed":
+        since = activity.state_since
+        seen = activity.previous_seen
+        if since is None or seen is None or seen < since:  # first time since it was closed
+            return "recurred", "The issue is closed, but its failure came back."
+        return None
+    if activity.previous_seen is None:
+        return "first", f"First failure linked to #{activity.issue}."
+    quiet = now - activity.previous_seen
+    if quiet >= timedelta(days=config.quiet_days):
+        return "quiet", f"Back after {quiet.days} days without an occurrence."
+    series = daily_series(activity, now.date(), SPIKE_WINDOW_DAYS + 1)
+    today, trailing = series[-1], series[:-1]
+    mean = sum(trailing) / len(trailing)
+    if today >= SPIKE_MIN_COUNT and today > config.spike_factor * mean:
+        return "spike", (
+            f"{today} failures today, against {mean:.1f} a day "
+            f"over the previous {SPIKE_WINDOW_DAYS} days."
+        )
+    return None
+
+
+def plan_run(
+    activities: Sequence[IssueActivity],
+    *,
+    run_id: int,
+    now: datetime,
+    config: PolicyConfig,
+    overrides: Mapping[int, Mapping[str, object]] | None = None,
+) -> list[Intent]:
+    """Plan the comments for every known issue matched in a run."""
+    intents: list[Intent] = []
+    for activity in activities:
+        issue_config = config.for_issue((overrides or {}).get(activity.issue, {}))
+        intents += _plan_issue(activity, run_id=run_id, now=now, config=issue_config)
+    return intents
+
+
+def _plan_issue(
+    activity: IssueActivity, *, run_id: int, now: datetime, config: PolicyConfig
+) -> list[Intent]:
+    intents: list[Intent] = []
+    notes: list[str] = []
+    event = event_for(activity, config, now)
+    run = next((r for r in activity.latest_runs if r.run_id == run_id), None)
+    if event is not None:
+        kind, detail = event
+        if activity.events_today < config.daily_budget:
+            key = f"event:{activity.issue}:{kind}:" + (
+                now.date().isoformat() if kind == "spike" else f"run{run_id}"
+            )
+            body = event_comment(activity, kind, run, detail)
+            intents.append(PostComment(issue=activity.issue, body=body, key=key))
+        else:
+            notes.append(
+                f"{now:%Y-%m-%d %H:%M} UTC, run #{run_id}: {detail} (over today's comment budget)"
+            )
+        if kind == "recurred" and config.reopen_on_recurrence:
+            key = f"reopen:{activity.issue}:run{run_id}"
+            intents.append(SetIssueState(activity.issue, "open", "reopened", key))
+    body = occurrence_comment(activity, today=now.date(), notes=notes)
+    key = f"{OCCURRENCES}:{activity.issue}:run{run_id}"
+    intents.insert(0, UpsertComment(activity.issue, OCCURRENCES, body, key))
+    return intents
+
+
+def plan_stale(
+    activities: Sequence[IssueActivity], *, now: datetime, config: PolicyConfig
+) -> list[Intent]:
+    """Suggest closing open issues without occurrences for stale_issue_days, once each."""
+    intents: list[Intent] = []
+    for activity in activities:
+        idle = now - activity.last_seen
+        if activity.state == "closed" or idle < timedelta(days=config.stale_issue_days):
+            continue
+        detail = (
+            f"No failure linked to #{activity.issue} for {idle.days} days "
+            f"(last seen {activity.last_seen:%Y-%m-%d}; {activity.occurrences} failures in "
+            f"{activity.runs} runs before that). It may be fixed: consider closing it."
+        )
+        last = activity.latest_runs[0] if activity.latest_runs else None
+        # One notice per quiet stretch: the key names the last occurrence.
+        key = f"stale:{activity.issue}:{activity.last_seen:%Y%m%dT%H%M%S}"
+        body = event_comment(activity, "stale", last, detail)
+        intents.append(PostComment(issue=activity.issue, body=body, key=key))
+    return intents
+
+
+def plan_new_issue(
+    candidates: Sequence[ClusterCandidate], *, config: PolicyConfig, labels: tuple[str, ...] = ()
+) -> list[Intent]:
+    """File at most one new issue for the most frequent cluster past the threshold."""
+    if not config.file_new_issues:
+        return []
+    ready = [c for c in candidates if c.runs >= config.new_issue_min_runs]
+    if not ready:
+        return []
+    best = max(ready, key=lambda c: (c.runs, c.count, c.fingerprint))
+    first_line = best.example_message.splitlines()[0] if best.example_message else ""
+    title = f"{best.exception or 'Failure'}: {first_line[:80] or best.example_nodeid}"
+    body = "\n".join(
+        [
+            f"triage-bot saw this unmatched failure in **{best.runs}** runs "
+            f"({best.count} failures), "
+            f"from {best.first_seen:%Y-%m-%d} to {best.last_seen:%Y-%m-%d}.",
+            "",
+            f"Example: `{best.example_nodeid}`",
+            "",
+            "```",
+            best.example_message[:2000],
+            "```",
+            "",
+            f"Fingerprint: `{best.fingerprint}`",
+            "",
+            "Suggested rule for the knowledge base:",
+            "",
+            "```toml",
+            best.suggested_rule[:2000],
+            "```",
+        ]
+    )
+    key = f"fingerprint:{best.fingerprint}"
+    return [CreateIssue(title=title[:200], body=body, labels=labels, key=key)]

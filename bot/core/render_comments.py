@@ -1,0 +1,135 @@
+"""Text of the bot's comments: occurrence summary, run tables, sparkline, GitHub's length cap."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+GITHUB_BODY_MAX = 65_536
+# Room kept for the hidden marker the sender appends and a margin for safety.
+BODY_MAX = GITHUB_BODY_MAX - 512
+SPARK = "▁▂▃▄▅▆▇█"
+TESTS_PER_ROW = 5
+NAME_MAX = 200
+
+
+@dataclass(frozen=True, slots=True)
+class RunRef:
+    """One run in which an issue occurred."""
+
+    run_id: int
+    started_at: datetime
+    url: str | None
+    branch: str | None
+    commit: str | None
+    failing_tests: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class IssueActivity:
+    """What the history says of one known issue, as the comment policy needs it."""
+
+    issue: int
+    state: str  # open, closed or unknown
+    occurrences: int  # failures linked to the issue, all time
+    runs: int  # runs with at least one such failure
+    first_seen: datetime
+    last_seen: datetime
+    previous_seen: datetime | None  # the last occurrence before the run being planned
+    daily: tuple[tuple[date, int], ...]  # failures per UTC day, any order, recent days only
+    latest_runs: tuple[RunRef, ...]  # newest first
+    events_today: int = 0  # event comments already planned today
+    last_event_at: datetime | None = None
+    state_since: datetime | None = None  # when the issue's state last changed, if known
+
+
+def sparkline(counts: Sequence[int]) -> str:
+    """Draw counts as block characters; a day without occurrences is a dot."""
+    top = max(counts, default=0)
+    if top <= 0:
+        return "·" * len(counts)
+    return "".join(
+        "·" if c <= 0 else SPARK[min(len(SPARK) - 1, (c * len(SPARK) - 1) // top)] for c in counts
+    )
+
+
+def daily_series(activity: IssueActivity, today: date, days: int = 30) -> list[int]:
+    """Return failures per day for the `days` days ending today, oldest first."""
+    by_day = dict(activity.daily)
+    return [by_day.get(today - timedelta(days=back), 0) for back in range(days - 1, -1, -1)]
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ").replace("\r", " ")
+
+
+def _tests_cell(tests: Sequence[str]) -> str:
+    shown = [f"`{_cell(t[:NAME_MAX])}`" for t in tests[:TESTS_PER_ROW]]
+    if len(tests) > TESTS_PER_ROW:
+        shown.append(f"+{len(tests) - TESTS_PER_ROW} more")
+    return "<br>".join(shown)
+
+
+def run_row(run: RunRef) -> str:
+    """Render one table row: date, run link, branch and commit, failing tests."""
+    when = run.started_at.strftime("%Y-%m-%d %H:%M")
+    link = f"[#{run.run_id}]({run.url})" if run.url else f"#{run.run_id}"
+    branch = _cell(run.branch or "?")
+    commit = f"`{_cell(run.commit[:10])}`" if run.commit else "?"
+    return f"| {when} | {link} | {branch} @ {commit} | {_tests_cell(run.failing_tests)} |"
+
+
+def occurrence_comment(
+    activity: IssueActivity, *, today: date, notes: Sequence[str] = (), limit: int = BODY_MAX
+) -> str:
+    """Render the one occurrence comment of an issue, cut to fit GitHub's limit."""
+    series = daily_series(activity, today)
+    head = [
+        "### Occurrences seen by triage-bot",
+        "",
+        f"**{activity.occurrences}** failures in **{activity.runs}** runs, "
+        f"first seen {activity.first_seen:%Y-%m-%d}, "
+        f"last seen {activity.last_seen:%Y-%m-%d %H:%M} UTC.",
+        "",
+        f"Last 30 days: `{sparkline(series)}` ({sum(series)} failures)",
+    ]
+    head += [""] + [f"> {note}" for note in notes] if notes else []
+    rows = [run_row(run) for run in activity.latest_runs]
+    return fit_table(head, rows, limit=limit)
+
+
+TABLE_HEAD = ("| Date (UTC) | Run | Branch @ commit | Failing tests |", "|---|---|---|---|")
+
+
+def fit_table(head: Sequence[str], rows: Sequence[str], *, limit: int = BODY_MAX) -> str:
+    """Join head and table, dropping the oldest rows (and saying so) until it fits."""
+    keep = len(rows)
+    while True:
+        lines = [*head, "", "Latest runs:", "", *TABLE_HEAD, *rows[:keep]] if keep else [*head]
+        if keep < len(rows):
+            lines += [
+                "",
+                f"_{len(rows) - keep} older runs not shown: GitHub's comment size limit._",
+            ]
+        body = "\n".join(lines)
+        if len(body) <= limit:
+            return body
+        if keep == 0:
+            return body[: limit - 40] + "\n\n_(cut: GitHub's comment size limit)_"
+        keep = max(0, min(keep - 1, keep * limit // len(body)))
+
+
+def event_comment(activity: IssueActivity, kind: str, run: RunRef | None, detail: str) -> str:
+    """Render a short comment announcing an event: first, quiet, recurred, spike, stale."""
+    titles = {
+        "first": "First occurrence seen by triage-bot",
+        "quiet": "Seen again after a quiet period",
+        "recurred": "Seen again although this issue is closed",
+        "spike": "Spike in occurrences",
+        "stale": "No occurrence for a while: maybe fixed?",
+    }
+    lines = [f"### {titles.get(kind, kind)}", "", detail]
+    if run is not None:
+        lines += ["", *TABLE_HEAD, run_row(run)]
+    return fit_table(lines, [])

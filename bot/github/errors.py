@@ -1,0 +1,74 @@
+"""Map PyGithub and transport exceptions to GitHubError with retry hints and no secrets."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any
+
+from github import GithubException
+
+from bot.ports import GitHubError
+
+_MESSAGE_MAX = 200
+
+
+@contextmanager
+def mapped(what: str) -> Iterator[None]:
+    """Turn any failure of the GitHub call `what` into a GitHubError."""
+    try:
+        yield
+    except GitHubError:
+        raise
+    except GithubException as exc:
+        raise from_github_exception(what, exc) from None
+    except TimeoutError as exc:
+        raise GitHubError("github_timeout", f"GitHub timed out on {what}", transient=True) from exc
+    except OSError as exc:  # requests' and urllib3's errors are OSErrors
+        name = type(exc).__name__
+        reason = "github_timeout" if "Timeout" in name else "github_unreachable"
+        raise GitHubError(reason, f"GitHub call {what} failed: {name}", transient=True) from None
+
+
+def from_github_exception(what: str, exc: GithubException) -> GitHubError:
+    """Classify one HTTP error answer of GitHub."""
+    headers = {k.lower(): v for k, v in (exc.headers or {}).items()}
+    status = exc.status
+    text = _message(exc.data)
+    retry_after = _number(headers.get("retry-after"))
+    reset = _number(headers.get("x-ratelimit-reset"))
+    limited = status == 429 or (
+        status == 403
+        and (
+            retry_after is not None
+            or headers.get("x-ratelimit-remaining") == "0"
+            or "rate limit" in text.lower()
+        )
+    )
+    message = f"GitHub answered {status} to {what}: {text}"[: _MESSAGE_MAX + 60]
+    if limited:
+        return GitHubError(
+            "github_rate_limited",
+            message,
+            status=status,
+            retry_after=retry_after,
+            rate_limit_reset=reset if headers.get("x-ratelimit-remaining") == "0" else None,
+            transient=True,
+        )
+    if status >= 500:
+        return GitHubError("github_unavailable", message, status=status, transient=True)
+    reasons = {401: "github_auth", 403: "github_forbidden", 404: "github_not_found"}
+    return GitHubError(reasons.get(status, "github_rejected"), message, status=status)
+
+
+def _message(data: Any) -> str:
+    if isinstance(data, Mapping):
+        return str(data.get("message", ""))[:_MESSAGE_MAX]
+    return str(data or "")[:_MESSAGE_MAX]
+
+
+def _number(value: object) -> float | None:
+    try:
+        return float(str(value)) if value is not None else None
+    except ValueError:
+        return None

@@ -1,0 +1,222 @@
+"""The GitHubGateway port over PyGithub, for one repository; only this package imports PyGithub."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+from github import Github
+
+from bot.config import Settings
+from bot.core.errors import TriageError
+from bot.github.auth import TIMEOUT_S, Credentials, app_bot_login, build_client, credentials
+from bot.github.dryrun import DryRunGateway
+from bot.github.errors import mapped
+from bot.ports import ArtifactInfo, CommentRef, GitHubError, GitHubGateway
+
+# GitHub's documented media type; PyGithub itself sends Accept: */* on JSON calls.
+ACCEPT = {"Accept": "application/vnd.github+json"}
+
+
+class PyGithubGateway:
+    """Talk to GitHub's REST API for the configured repository."""
+
+    def __init__(
+        self,
+        client: Github,
+        repository: str,
+        *,
+        login: str | None = None,
+        app_settings: Settings | None = None,
+    ) -> None:
+        self._gh = client
+        self._repo_name = repository
+        self._login = login
+        self._app_settings = app_settings  # set for a GitHub App: its login comes from GET /app
+
+    def _json(
+        self, verb: str, path: str, *, params: dict[str, Any] | None = None, body: Any = None
+    ) -> tuple[dict[str, Any], Any]:
+        """Send one request with GitHub's media type; return (headers, JSON)."""
+        headers, data = self._gh.requester.requestJsonAndCheck(
+            verb, path, parameters=params, headers=dict(ACCEPT), input=body
+        )
+        return {k.lower(): v for k, v in headers.items()}, data
+
+    def _pages(self, path: str, params: dict[str, Any] | None = None) -> Iterator[Any]:
+        """Yield the items of every page, following the Link header's next URL."""
+        url: str | None = path
+        query: dict[str, Any] | None = {**(params or {}), "per_page": 100}
+        while url is not None:
+            headers, data = self._json("GET", url, params=query)
+            yield from data
+            url, query = _next_link(headers.get("link", "")), None
+
+    @property
+    def _base(self) -> str:
+        return f"/repos/{self._repo_name}"
+
+    def list_run_artifacts(self, run_id: int) -> list[ArtifactInfo]:
+        """List a workflow run's artifacts."""
+        with mapped("list run artifacts"):
+            _, data = self._json(
+                "GET", f"{self._base}/actions/runs/{run_id}/artifacts", params={"per_page": 100}
+            )
+        return [
+            ArtifactInfo(int(a["id"]), a["name"], int(a["size_in_bytes"]), bool(a["expired"]))
+            for a in data.get("artifacts", [])
+        ]
+
+    def download_artifact(self, artifact_id: int, *, max_bytes: int) -> bytes:
+        """Fetch the artifact zip: GitHub answers 302 to a short-lived URL, fetched without auth."""
+        path = f"{self._base}/actions/artifacts/{artifact_id}/zip"
+        with mapped("download artifact"):
+            status, headers, _ = self._gh.requester.requestJson("GET", path, headers=dict(ACCEPT))
+        location = {k.lower(): v for k, v in headers.items()}.get("location")
+        if status != 302 or not location:
+            raise GitHubError(
+                "github_not_found" if status == 404 else "github_rejected",
+                f"GitHub answered {status} to download artifact {artifact_id}",
+                status=status,
+                transient=status >= 500,
+            )
+        try:
+            return _fetch_capped(location, max_bytes)
+        except httpx.HTTPError as exc:
+            raise GitHubError(
+                "github_unreachable",
+                f"artifact storage failed: {type(exc).__name__}",
+                transient=True,
+            ) from None
+
+    def permission(self, username: str) -> str:
+        """Return the user's role name on the repository."""
+        with mapped("permission"):
+            _, data = self._json(
+                "GET", f"{self._base}/collaborators/{quote(username, safe='')}/permission"
+            )
+        return str(data.get("role_name") or data.get("permission") or "none")
+
+    def create_comment(self, issue: int, body: str) -> CommentRef:
+        """Post a comment on an issue."""
+        with mapped("create comment"):
+            _, data = self._json(
+                "POST", f"{self._base}/issues/{issue}/comments", body={"body": body}
+            )
+        return _ref(data)
+
+    def edit_comment(self, comment_id: int, body: str) -> None:
+        """Replace a comment's body."""
+        with mapped("edit comment"):
+            self._json("PATCH", f"{self._base}/issues/comments/{comment_id}", body={"body": body})
+
+    def list_comments(self, issue: int, *, since: datetime | None = None) -> list[CommentRef]:
+        """List an issue's comments, following pagination."""
+        params = {"since": _iso(since)} if since else None
+        with mapped("list comments"):
+            return [_ref(c) for c in self._pages(f"{self._base}/issues/{issue}/comments", params)]
+
+    def set_issue_state(self, issue: int, state: str, reason: str | None) -> None:
+        """Open or close an issue."""
+        body: dict[str, Any] = {"state": state}
+        if reason:
+            body["state_reason"] = reason
+        with mapped("set issue state"):
+            self._json("PATCH", f"{self._base}/issues/{issue}", body=body)
+
+    def create_issue(self, title: str, body: str, labels: Sequence[str]) -> int:
+        """File an issue and return its number."""
+        payload = {"title": title, "body": body, "labels": list(labels)}
+        with mapped("create issue"):
+            _, data = self._json("POST", f"{self._base}/issues", body=payload)
+        return int(data["number"])
+
+    def find_issue(self, text: str, *, since: datetime | None = None) -> int | None:
+        """Return the number of an issue the bot opened whose body contains `text`."""
+        params: dict[str, Any] = {"state": "all", "creator": self.bot_login()}
+        if since is not None:
+            params["since"] = _iso(since)
+        with mapped("list issues"):
+            for found in self._pages(f"{self._base}/issues", params):
+                if text in (found.get("body") or ""):
+                    return int(found["number"])
+        return None
+
+    def bot_login(self) -> str:
+        """Return the login this gateway writes as (asked of GitHub once)."""
+        if self._login is None:
+            with mapped("get the authenticated user"):
+                if self._app_settings is not None:
+                    self._login = app_bot_login(self._app_settings)
+                else:
+                    self._login = str(self._json("GET", "/user")[1]["login"])
+        return self._login
+
+    def close(self) -> None:
+        """Release the HTTP connections."""
+        self._gh.close()
+
+
+def _ref(data: dict[str, Any]) -> CommentRef:
+    user = data.get("user") or {}
+    return CommentRef(
+        int(data["id"]), data.get("body") or "", user.get("login", ""), data["html_url"]
+    )
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _next_link(link: str) -> str | None:
+    """Return the rel="next" URL of a Link header."""
+    for part in link.split(","):
+        url, _, rel = part.partition(";")
+        if 'rel="next"' in rel:
+            return url.strip().strip("<>")
+    return None
+
+
+def _fetch_capped(url: str, max_bytes: int) -> bytes:
+    """GET a URL in chunks and stop with too_large once max_bytes is passed."""
+    too_large = TriageError("too_large", f"the artifact is larger than {max_bytes} bytes")
+    with httpx.stream("GET", url, timeout=TIMEOUT_S, follow_redirects=False) as response:
+        if response.status_code != 200:
+            raise GitHubError(
+                "github_unavailable" if response.status_code >= 500 else "github_rejected",
+                f"artifact storage answered {response.status_code}",
+                status=response.status_code,
+                transient=response.status_code >= 500,
+            )
+        declared = response.headers.get("content-length")
+        if declared is not None and declared.isdigit() and int(declared) > max_bytes:
+            raise too_large
+        chunks: list[bytes] = []
+        size = 0
+        for chunk in response.iter_bytes():
+            size += len(chunk)
+            if size > max_bytes:
+                raise too_large
+            chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def make_gateway(
+    settings: Settings, *, installation_id: int | None = None, timeout: int = TIMEOUT_S
+) -> tuple[GitHubGateway, bool]:
+    """Return the gateway for the settings and whether it is a dry run (no credentials)."""
+    creds: Credentials | None = (
+        None if settings.github_dry_run else credentials(settings, installation_id)
+    )
+    if creds is None or not settings.github_repository:
+        return DryRunGateway(login=settings.github_bot_login or "triage-bot[dry-run]"), True
+    gateway = PyGithubGateway(
+        build_client(settings, creds, timeout=timeout),
+        settings.github_repository,
+        login=settings.github_bot_login,
+        app_settings=settings if creds.kind == "app" else None,
+    )
+    return gateway, False

@@ -1,0 +1,79 @@
+"""APScheduler 3.x wiring: the weekly report job, its cron trigger and the start-up catch-up."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.cron import CronTrigger
+
+from bot.config import Settings
+from bot.core.criteria import Criterion
+from bot.core.errors import TriageError
+from bot.ports import ReportsUowFactory
+from bot.services.weekly import post_due_reports
+
+log = logging.getLogger(__name__)
+DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+JOB_ID = "weekly-report"
+
+
+def weekly_trigger(settings: Settings) -> CronTrigger:
+    """Build the weekly cron trigger; weekday names only, since 3.x counts 0 as Monday."""
+    day = settings.report_day.strip().lower()
+    if day not in DAY_NAMES:
+        raise TriageError(
+            "bad_report_day",
+            f"report_day must be one of {', '.join(DAY_NAMES)}, not {settings.report_day!r}",
+        )
+    if not 0 <= settings.report_hour <= 23:
+        raise TriageError("bad_report_hour", "report_hour must be between 0 and 23")
+    try:
+        tz = ZoneInfo(settings.report_timezone)
+    except (ValueError, KeyError) as exc:
+        raise TriageError(
+            "bad_timezone", f"unknown time zone {settings.report_timezone!r}"
+        ) from exc
+    return CronTrigger(day_of_week=day, hour=settings.report_hour, minute=0, timezone=tz)
+
+
+def weekly_job(
+    uow: ReportsUowFactory,
+    settings: Settings,
+    criteria: Sequence[Criterion],
+    clock: Callable[[], datetime],
+) -> Callable[[], None]:
+    """Return the job: post every due report; claims make a second replica's run a no-op."""
+
+    def run() -> None:
+        try:
+            posted = post_due_reports(uow, now=clock(), settings=settings, criteria=criteria)
+        except Exception:
+            log.exception("weekly report job failed")
+            return
+        for suite, week in posted:
+            log.info("weekly report of %s for %s queued", suite, week)
+
+    return run
+
+
+def start_scheduler(settings: Settings, job: Callable[[], None]) -> BackgroundScheduler:
+    """Start a background scheduler running `job` weekly and once now (the catch-up)."""
+    trigger = weekly_trigger(settings)
+    scheduler = BackgroundScheduler(timezone=trigger.timezone)
+    # misfire_grace_time=None: a run the process was too busy for still happens, late.
+    scheduler.add_job(
+        job,
+        trigger,
+        id=JOB_ID,
+        replace_existing=True,
+        coalesce=True,
+        max_instances=1,
+        misfire_grace_time=None,
+    )
+    scheduler.add_job(job, id=f"{JOB_ID}-catch-up", max_instances=1)
+    scheduler.start()
+    return scheduler

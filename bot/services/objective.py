@@ -1,0 +1,112 @@
+"""Objective and dashboard use cases: gather read models through the port, compute in core."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, tzinfo
+from zoneinfo import ZoneInfo
+
+from bot.config import Settings
+from bot.core.errors import TriageError
+from bot.core.objective import Objective, compute
+from bot.core.weekly import ClusterLine, FlakyLine
+from bot.ports import ReportRepository, ReportsUowFactory, RunLine
+
+UowFactory = ReportsUowFactory
+
+
+class UnknownSuiteError(TriageError):
+    """No run of this suite was ever ingested."""
+
+
+def report_tz(settings: Settings) -> tzinfo:
+    """Return the configured report time zone; a bad name is a configuration error."""
+    try:
+        return ZoneInfo(settings.report_timezone)
+    except (ValueError, KeyError) as exc:
+        raise TriageError(
+            "bad_timezone", f"unknown time zone {settings.report_timezone!r}"
+        ) from exc
+
+
+def objective_of(
+    reports: ReportRepository, *, suite: str, at: datetime, settings: Settings
+) -> Objective:
+    """Compute one suite's objective at `at`; raise UnknownSuiteError for an unknown suite."""
+    inputs = reports.objective_inputs(
+        suite=suite,
+        at=at,
+        days=settings.objective_days,
+        min_coverage=settings.objective_min_coverage,
+        tz=report_tz(settings),
+    )
+    if inputs is None:
+        raise UnknownSuiteError("unknown_suite", f"no run of suite {suite!r} was ever ingested")
+    return compute(inputs)
+
+
+def objective(uow: UowFactory, *, suite: str, at: datetime, settings: Settings) -> Objective:
+    """Compute one suite's objective in its own read transaction."""
+    with uow() as tx:
+        return objective_of(tx.reports, suite=suite, at=at, settings=settings)
+
+
+@dataclass(frozen=True, slots=True)
+class SuiteView:
+    """What the dashboard shows of one suite."""
+
+    objective: Objective
+    days: list[date]
+    known_issues: dict[int, list[int]]  # per issue, occurrences per day of `days`
+    issue_titles: dict[int, str]
+    pass_rate: list[tuple[date, float | None]]
+    runs: list[RunLine]
+    clusters: list[ClusterLine]
+    flaky: list[FlakyLine]
+
+
+@dataclass(frozen=True, slots=True)
+class DashboardView:
+    suites: list[str]
+    objectives: list[Objective]
+    selected: SuiteView | None
+
+
+def _suite_view(
+    reports: ReportRepository, *, obj: Objective, now: datetime, settings: Settings
+) -> SuiteView:
+    tz = report_tz(settings)
+    suite = obj.suite
+    start = datetime.combine(obj.window_start, datetime.min.time(), tzinfo=tz)
+    days = [obj.window_start + timedelta(days=i) for i in range(obj.days)]
+    daily = reports.known_issue_daily(suite=suite, start=start, tz=tz)
+    top = sorted(daily, key=lambda i: -sum(daily[i].values()))[:7]
+    return SuiteView(
+        objective=obj,
+        days=days,
+        known_issues={i: [daily[i].get(d, 0) for d in days] for i in top},
+        issue_titles=reports.issue_titles(),
+        pass_rate=reports.daily_pass_rate(suite=suite, start=start, end=now, tz=tz),
+        runs=reports.recent_runs(suite=suite, until=now, limit=15),
+        clusters=reports.top_clusters(suite=suite, limit=10),
+        flaky=reports.flaky_tests(suite=suite, start=start, end=now, limit=10),
+    )
+
+
+def dashboard(
+    uow: UowFactory, *, suite: str | None, now: datetime, settings: Settings
+) -> DashboardView:
+    """Gather every suite's objective and the details of the selected (or first) suite."""
+    with uow() as tx:
+        suites = tx.reports.suites()
+        objectives = [objective_of(tx.reports, suite=s, at=now, settings=settings) for s in suites]
+        chosen = suite if suite is not None else (suites[0] if suites else None)
+        if chosen is not None and chosen not in suites:
+            raise UnknownSuiteError(
+                "unknown_suite", f"no run of suite {chosen!r} was ever ingested"
+            )
+        view = None
+        if chosen is not None:
+            obj = objectives[suites.index(chosen)]
+            view = _suite_view(tx.reports, obj=obj, now=now, settings=settings)
+        return DashboardView(suites, objectives, view)

@@ -1,0 +1,152 @@
+"""Weekly report use cases: build, render, and post exactly once per suite and ISO week."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import datetime, timedelta
+
+from bot.config import Settings
+from bot.core.criteria import Criterion, Verdict, evaluate
+from bot.core.errors import TriageError
+from bot.core.intents import CreateIssue, Intent, PostComment
+from bot.core.weekly import IsoWeek, WeeklyReport, last_complete_week, render_markdown, report_title
+from bot.ports import ReportRepository
+from bot.services.objective import UnknownSuiteError, UowFactory, objective_of, report_tz
+
+log = logging.getLogger(__name__)
+# How many missed weeks a start-up catch-up posts at most, newest last.
+CATCH_UP_WEEKS = 4
+
+
+def build_report(
+    reports: ReportRepository,
+    *,
+    suite: str,
+    week: IsoWeek,
+    now: datetime,
+    settings: Settings,
+    criteria: Sequence[Criterion],
+) -> WeeklyReport:
+    """Gather one week of one suite and judge the criteria on it."""
+    tz = report_tz(settings)
+    start, end = week.bounds(tz)
+    at = min(end - timedelta(microseconds=1), now)
+    obj = objective_of(reports, suite=suite, at=at, settings=settings)
+    facts = reports.week_facts(suite=suite, week=week, tz=tz, now=now)
+    facts = replace(facts, objective=obj)
+    return WeeklyReport(
+        suite=suite,
+        week=week,
+        facts=facts,
+        verdicts=evaluate(criteria, facts),
+        objective=obj,
+        new_clusters=reports.new_clusters(suite=suite, start=start, end=end, limit=10),
+        flaky=reports.flaky_tests(suite=suite, start=start, end=end, limit=10),
+        daily_pass_rate=reports.daily_pass_rate(suite=suite, start=start, end=end, tz=tz),
+        issue_titles=reports.issue_titles(),
+    )
+
+
+def report_intent(report: WeeklyReport, body: str, settings: Settings) -> Intent:
+    """Plan the GitHub write of a report: a comment on the tracking issue or a new issue."""
+    key = f"weekly:{report.suite}:{report.week}"
+    if settings.report_as_new_issue:
+        title = report_title(report.suite, report.week)
+        return CreateIssue(title=title, body=body, labels=("triage-report",), key=key)
+    return PostComment(issue=settings.report_issue, body=body, key=key)
+
+
+def render_week(
+    uow: UowFactory,
+    *,
+    suite: str,
+    week: IsoWeek,
+    now: datetime,
+    settings: Settings,
+    criteria: Sequence[Criterion],
+) -> str:
+    """Render one week's report as Markdown without posting it."""
+    with uow() as tx:
+        report = build_report(
+            tx.reports, suite=suite, week=week, now=now, settings=settings, criteria=criteria
+        )
+        return render_markdown(report)
+
+
+def judge_week(
+    uow: UowFactory,
+    *,
+    suite: str,
+    week: IsoWeek,
+    now: datetime,
+    settings: Settings,
+    criteria: Sequence[Criterion],
+) -> list[Verdict]:
+    """Judge every criterion on one week of one suite."""
+    with uow() as tx:
+        if suite not in tx.reports.suites():
+            raise UnknownSuiteError("unknown_suite", f"no run of suite {suite!r} was ever ingested")
+        report = build_report(
+            tx.reports, suite=suite, week=week, now=now, settings=settings, criteria=criteria
+        )
+        return list(report.verdicts)
+
+
+def post_week(
+    uow: UowFactory,
+    *,
+    suite: str,
+    week: IsoWeek,
+    now: datetime,
+    settings: Settings,
+    criteria: Sequence[Criterion],
+) -> bool:
+    """Claim the week, render and enqueue the report in one transaction; False if claimed."""
+    with uow(write=True) as tx:
+        if suite not in tx.reports.suites():
+            raise UnknownSuiteError("unknown_suite", f"no run of suite {suite!r} was ever ingested")
+        if not tx.reports.claim_week(suite=suite, week=str(week), now=now):
+            return False
+        report = build_report(
+            tx.reports, suite=suite, week=week, now=now, settings=settings, criteria=criteria
+        )
+        tx.outbox.enqueue([report_intent(report, render_markdown(report), settings)], now=now)
+        tx.commit()
+        return True
+
+
+def due_weeks(claimed: set[str], latest: IsoWeek) -> list[IsoWeek]:
+    """List the weeks to post: the latest complete one and any missed since the last claim."""
+    if str(latest) in claimed:
+        return []
+    weeks = [latest]
+    while claimed and len(weeks) < CATCH_UP_WEEKS:
+        earlier = weeks[-1].previous()
+        if str(earlier) in claimed:
+            break
+        weeks.append(earlier)
+    return list(reversed(weeks))
+
+
+def post_due_reports(
+    uow: UowFactory, *, now: datetime, settings: Settings, criteria: Sequence[Criterion]
+) -> list[tuple[str, IsoWeek]]:
+    """Post every suite's due weekly reports (scheduled job and start-up catch-up)."""
+    latest = last_complete_week(now, report_tz(settings))
+    with uow() as tx:
+        plan = {s: tx.reports.claimed_weeks(suite=s) for s in tx.reports.suites()}
+    posted = []
+    for suite, claimed in plan.items():
+        for week in due_weeks(claimed, latest):
+            try:
+                done = post_week(
+                    uow, suite=suite, week=week, now=now, settings=settings, criteria=criteria
+                )
+            except TriageError as exc:
+                log.warning("weekly report %s %s not posted: %s", suite, week, exc.message)
+                continue
+            if done:
+                posted.append((suite, week))
+    return posted

@@ -1,0 +1,61 @@
+"""Plan GitHub write-backs after an ingest and on the daily lifecycle pass, into the outbox."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from datetime import datetime
+
+from bot.config import Settings
+from bot.core.comment_policy import PolicyConfig, plan_new_issue, plan_run, plan_stale
+from bot.core.knowledge.base import KnowledgeBase
+from bot.ports import Outbox, WritebackHistory
+
+NEW_ISSUE_LABELS = ("triage-bot",)
+
+
+def policy_config(settings: Settings) -> PolicyConfig:
+    """Take the comment policy defaults from settings."""
+    return PolicyConfig(
+        quiet_days=settings.comment_quiet_days,
+        daily_budget=settings.comment_daily_budget,
+        spike_factor=settings.comment_spike_factor,
+        reopen_on_recurrence=settings.reopen_on_recurrence,
+        stale_issue_days=settings.stale_issue_days,
+        file_new_issues=settings.file_new_issues,
+        new_issue_min_runs=settings.new_issue_min_runs,
+    )
+
+
+def overrides_of(knowledge: KnowledgeBase) -> dict[int, Mapping[str, object]]:
+    """Collect each known issue's [comments] overrides."""
+    return {number: issue.comment_policy for number, issue in knowledge.issues.items()}
+
+
+def plan_after_ingest(
+    history: WritebackHistory,
+    outbox: Outbox,
+    *,
+    run_id: int,
+    issues: Collection[int],
+    now: datetime,
+    config: PolicyConfig,
+    overrides: Mapping[int, Mapping[str, object]] | None = None,
+) -> int:
+    """Plan comments for the known issues a new run matched; return how many intents were new.
+
+    Call it in the ingest's transaction, after the run and its failures were written.
+    """
+    activities = history.issue_activity(issues=issues, now=now, run_id=run_id)
+    intents = plan_run(activities, run_id=run_id, now=now, config=config, overrides=overrides)
+    if config.file_new_issues:
+        candidates = history.cluster_candidates(min_runs=config.new_issue_min_runs)
+        intents += plan_new_issue(candidates, config=config, labels=NEW_ISSUE_LABELS)
+    return outbox.enqueue(intents, now=now)
+
+
+def plan_lifecycle(
+    history: WritebackHistory, outbox: Outbox, *, now: datetime, config: PolicyConfig
+) -> int:
+    """Suggest closing known issues quiet for stale_issue_days (once per quiet stretch)."""
+    intents = plan_stale(history.open_issue_activity(now=now), now=now, config=config)
+    return outbox.enqueue(intents, now=now)

@@ -1,0 +1,257 @@
+"""The outbox of GitHub writes and the records of the bot's comments, on SQLite or PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Column, DateTime, Engine, Index, Text, func, select, update
+from sqlmodel import Field, Session, SQLModel, col
+
+from bot.core.intents import (
+    Intent,
+    UpsertComment,
+    intent_from_payload,
+    intent_kind,
+    intent_target,
+    intent_to_payload,
+)
+from bot.ports import Outbox, OutboxItem, OutboxStats
+from bot.store.common import maybe_utc, upsert, utc
+
+PENDING, SENT, DEAD, SUPERSEDED = "pending", "sent", "dead", "superseded"
+ERROR_CAP = 500
+
+
+def _dt(*, nullable: bool = False) -> Any:
+    return Field(default=None, sa_type=DateTime(timezone=True), nullable=nullable)
+
+
+class OutboxRow(SQLModel, table=True):
+    """One planned GitHub write; `key` makes it unique, `state` says where it is."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        Index("ix_outbox_due", "state", "next_attempt_at"),
+        Index("ix_outbox_pending", "state", "id"),
+        Index("ix_outbox_target", "target", "state"),
+        Index("ix_outbox_claimed", "claimed_until"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(unique=True, max_length=400)
+    kind: str
+    target: str
+    payload: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    state: str = PENDING
+    attempts: int = 0
+    created_at: datetime = _dt()
+    next_attempt_at: datetime = _dt()
+    claimed_until: datetime | None = _dt(nullable=True)
+    updated_at: datetime = _dt()
+    last_error: str | None = Field(default=None, sa_type=Text)
+    result_id: int | None = Field(default=None, sa_type=BigInteger)
+
+
+class CommentRecord(SQLModel, table=True):
+    """The bot's comment carrying a marker on an issue, and the body last written to it."""
+
+    __tablename__ = "comment_records"
+
+    issue: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    marker: str = Field(primary_key=True)
+    comment_id: int = Field(sa_type=BigInteger)
+    body: str = Field(sa_type=Text)
+    updated_at: datetime = _dt()
+
+
+def ensure_outbox_tables(engine: Engine) -> None:
+    """Create the outbox tables if missing (until a migration holds them everywhere)."""
+    for table in (OutboxRow.__table__, CommentRecord.__table__):  # type: ignore[attr-defined]
+        table.create(engine, checkfirst=True)
+
+
+class OutboxRepository:
+    """Outbox reads and writes inside the caller's session; the caller commits."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def enqueue(self, intents: Sequence[Intent], *, now: datetime) -> int:
+        """Store intents not stored before (by key); a new upsert supersedes pending ones."""
+        new = 0
+        for intent in intents:
+            inserted = self._insert(intent, now)
+            if inserted is None:
+                continue
+            new += 1
+            if isinstance(intent, UpsertComment):
+                self.session.execute(
+                    update(OutboxRow)
+                    .execution_options(synchronize_session=False)
+                    .where(col(OutboxRow.target) == intent_target(intent))
+                    .where(col(OutboxRow.state) == PENDING)
+                    .where(col(OutboxRow.id) < inserted)
+                    .values(state=SUPERSEDED, updated_at=now, claimed_until=None)
+                )
+        return new
+
+    def _insert(self, intent: Intent, now: datetime) -> int | None:
+        table = OutboxRow.__table__  # type: ignore[attr-defined]
+        stmt = (
+            upsert(self.session, table)
+            .values(
+                key=intent.key,
+                kind=intent_kind(intent),
+                target=intent_target(intent),
+                payload=intent_to_payload(intent),
+                state=PENDING,
+                attempts=0,
+                created_at=now,
+                next_attempt_at=now,
+                updated_at=now,
+            )
+            .on_conflict_do_nothing(index_elements=["key"])
+            .returning(table.c.id)
+        )
+        row = self.session.execute(stmt).first()
+        return None if row is None else int(row[0])
+
+    def claim_next(self, *, now: datetime, lease_s: float) -> OutboxItem | None:
+        """Take the oldest due pending row whose target has no write in flight."""
+        # Few rows are in flight at once: read their targets first, so the claim query stays
+        # an index walk however deep the queue is.
+        busy = self.session.execute(
+            select(col(OutboxRow.target)).distinct().where(col(OutboxRow.claimed_until) > now)
+        ).scalars()
+        query = (
+            select(OutboxRow)
+            .where(col(OutboxRow.state) == PENDING)
+            .where(col(OutboxRow.next_attempt_at) <= now)
+            .where(col(OutboxRow.target).not_in(list(busy)))
+            .order_by(col(OutboxRow.id))
+            .limit(1)
+        )
+        if self.session.get_bind().dialect.name == "postgresql":
+            query = query.with_for_update(skip_locked=True, of=OutboxRow)
+        row = self.session.execute(query).scalars().first()
+        if row is None or row.id is None:
+            return None
+        item = OutboxItem(
+            id=row.id,
+            intent=intent_from_payload(row.kind, row.payload),
+            attempts=row.attempts + 1,
+            created_at=utc(row.created_at),
+        )
+        until = now + timedelta(seconds=lease_s)
+        claimed = self.session.execute(
+            update(OutboxRow)
+            .execution_options(synchronize_session=False)
+            .where(col(OutboxRow.id) == row.id)
+            .where(col(OutboxRow.state) == PENDING)
+            # Re-checked after a row lock wait: another claim moved next_attempt_at on.
+            .where(col(OutboxRow.next_attempt_at) <= now)
+            .values(
+                attempts=col(OutboxRow.attempts) + 1,
+                next_attempt_at=until,
+                claimed_until=until,
+                updated_at=now,
+            )
+        )
+        if claimed.rowcount != 1:  # type: ignore[attr-defined]
+            return None
+        return item
+
+    def _set(self, item_id: int, *, only_pending: bool = True, **values: Any) -> None:
+        stmt = (
+            update(OutboxRow)
+            .execution_options(synchronize_session=False)
+            .where(col(OutboxRow.id) == item_id)
+        )
+        if only_pending:
+            stmt = stmt.where(col(OutboxRow.state) == PENDING)
+        self.session.execute(stmt.values(claimed_until=None, **values))
+
+    def complete(self, item_id: int, *, result_id: int | None, now: datetime) -> None:
+        """Mark a row sent, keeping what GitHub gave back (a comment or issue id)."""
+        self._set(
+            item_id,
+            only_pending=False,
+            state=SENT,
+            result_id=result_id,
+            updated_at=now,
+            last_error=None,
+        )
+
+    def retry_later(self, item_id: int, *, error: str, at: datetime) -> None:
+        """Leave a row pending until `at`, noting why."""
+        self._set(item_id, next_attempt_at=at, last_error=error[:ERROR_CAP], updated_at=at)
+
+    def dead(self, item_id: int, *, error: str, now: datetime) -> None:
+        """Give up on a row; it stays visible as dead."""
+        self._set(item_id, state=DEAD, last_error=error[:ERROR_CAP], updated_at=now)
+
+    def next_due_at(self) -> datetime | None:
+        """Return when the next pending row becomes due, or None when none is pending."""
+        found = self.session.execute(
+            select(func.min(col(OutboxRow.next_attempt_at))).where(col(OutboxRow.state) == PENDING)
+        ).scalar()
+        return maybe_utc(found)
+
+    def comment_record(self, issue: int, marker: str) -> tuple[int, str] | None:
+        """Return the (comment id, body) last written for this issue and marker."""
+        row = self.session.get(CommentRecord, (issue, marker))
+        return None if row is None else (row.comment_id, row.body)
+
+    def save_comment_record(
+        self, issue: int, marker: str, *, comment_id: int, body: str, now: datetime
+    ) -> None:
+        """Remember the comment carrying the marker and its body."""
+        table = CommentRecord.__table__  # type: ignore[attr-defined]
+        values = {"comment_id": comment_id, "body": body, "updated_at": now}
+        stmt = upsert(self.session, table).values(issue=issue, marker=marker, **values)
+        self.session.execute(
+            stmt.on_conflict_do_update(index_elements=["issue", "marker"], set_=values)
+        )
+
+    def drop_comment_record(self, issue: int, marker: str) -> None:
+        """Forget a comment that GitHub no longer has."""
+        row = self.session.get(CommentRecord, (issue, marker))
+        if row is not None:
+            self.session.delete(row)
+
+    def stats(self, *, dead_limit: int = 50) -> OutboxStats:
+        """Count rows per state and list the newest dead rows."""
+        counts = dict(
+            self.session.execute(
+                select(col(OutboxRow.state), func.count()).group_by(col(OutboxRow.state))
+            ).all()
+        )
+        dead = self.session.execute(
+            select(OutboxRow)
+            .where(col(OutboxRow.state) == DEAD)
+            .order_by(col(OutboxRow.id).desc())
+            .limit(dead_limit)
+        ).scalars()
+        rows = tuple(
+            {
+                "id": r.id,
+                "key": r.key,
+                "kind": r.kind,
+                "attempts": r.attempts,
+                "last_error": r.last_error,
+                "updated_at": utc(r.updated_at).isoformat(),
+            }
+            for r in dead
+        )
+        return OutboxStats(
+            pending=counts.get(PENDING, 0),
+            sent=counts.get(SENT, 0),
+            dead=counts.get(DEAD, 0),
+            superseded=counts.get(SUPERSEDED, 0),
+            dead_rows=rows,
+        )
+
+
+_PORT_CHECK: type[Outbox] = OutboxRepository  # mypy checks the class against the port

@@ -1,0 +1,359 @@
+"""Weekly report claims and the aggregate read queries of the objective, report and dashboard."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta, tzinfo
+from typing import Any
+
+from sqlalchemy import DateTime, Engine, UniqueConstraint, distinct, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Field, Session, SQLModel
+
+from bot.core.criteria import FailureGroup, WeekFacts
+from bot.core.objective import ObjectiveInputs, Regression, window_start_time
+from bot.core.weekly import ClusterLine, FlakyLine, IsoWeek
+from bot.ports import Outbox, ReportRepository, ReportsUowFactory, RunLine
+from bot.store import tables
+from bot.store.engine import IMMEDIATE
+from bot.store.outbox import OutboxRepository
+from bot.store.uow import OutboxFactory, default_outbox_factory
+
+_R = tables.Run.__table__.c  # type: ignore[attr-defined]
+_F = tables.FailureRow.__table__.c  # type: ignore[attr-defined]
+_T = tables.TestState.__table__.c  # type: ignore[attr-defined]
+_C = tables.Cluster.__table__.c  # type: ignore[attr-defined]
+_K = tables.KnownIssueState.__table__.c  # type: ignore[attr-defined]
+REGRESSION = ("new", "recurred")
+INFRA = "infrastructure"
+PASSING = ("passed", "flaky", "xpassed")
+FAILING = ("failed", "error")
+
+
+class WeeklyReportClaim(SQLModel, table=True):
+    """A weekly report taken on by one process: at most one row per suite and ISO week."""
+
+    __tablename__ = "weekly_report_claims"
+    __table_args__ = (UniqueConstraint("suite", "iso_week", name="uq_weekly_report_claims"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    suite: str = Field(max_length=200)
+    iso_week: str = Field(max_length=10)
+    claimed_at: datetime = Field(sa_type=DateTime(timezone=True), nullable=False)
+
+
+def ensure_claims_table(engine: Engine) -> None:
+    """Create the claims table if the migrations have not (idempotent)."""
+    WeeklyReportClaim.__table__.create(engine, checkfirst=True)  # type: ignore[attr-defined]
+
+
+def utc(value: datetime) -> datetime:
+    """Read back a stored time as aware UTC (SQLite returns naive values)."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _group(row: Any) -> FailureGroup:
+    nodeid, phase, exception, classification, category, issue, message, count = row
+    return FailureGroup(
+        nodeid, phase, exception, message or "", classification, category, issue, int(count)
+    )
+
+
+class SqlReportRepository:
+    """ReportRepository over one session; every query aggregates in the database."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self._envs: dict[str, list[str]] = {}
+
+    def _environments(self, suite: str) -> list[str]:
+        # Naming every environment lets (suite, environment, started_at) indexes seek on time.
+        if suite not in self._envs:
+            rows = self.session.execute(select(_R.environment).where(_R.suite == suite).distinct())
+            self._envs[suite] = [r[0] for r in rows]
+        return self._envs[suite]
+
+    def _failures_of(self, suite: str, start: datetime, end: datetime) -> list[Any]:
+        return [
+            _F.suite == suite,
+            _F.environment.in_(self._environments(suite)),
+            _F.started_at >= start,
+            _F.started_at < end,
+        ]
+
+    def suites(self) -> list[str]:
+        """List every suite that has reported, by name."""
+        return [r[0] for r in self.session.execute(select(_R.suite).distinct().order_by(_R.suite))]
+
+    def objective_inputs(
+        self, *, suite: str, at: datetime, days: int, min_coverage: float, tz: tzinfo
+    ) -> ObjectiveInputs | None:
+        """Gather run days in the window and every infrastructure regression up to `at`."""
+        first = self.session.execute(select(func.min(_R.started_at)).where(_R.suite == suite))
+        first_at = first.scalar()
+        if first_at is None:
+            return None
+        start = window_start_time(at, days, tz)
+        envs = self._environments(suite)
+        times = self.session.execute(
+            select(_R.started_at).where(
+                _R.suite == suite,
+                _R.environment.in_(envs),
+                _R.started_at >= start,
+                _R.started_at <= at,
+            )
+        )
+        regs = self.session.execute(
+            # No environment filter here: it would steer the planner to the time index.
+            select(_F.started_at, _F.nodeid, _F.classification, _F.exception, _F.message).where(
+                _F.suite == suite,
+                _F.category == INFRA,
+                _F.classification.in_(REGRESSION),
+                _F.started_at <= at,
+            )
+        )
+        return ObjectiveInputs(
+            suite=suite,
+            at=at,
+            days=days,
+            min_coverage=min_coverage,
+            first_run_at=utc(first_at),
+            run_times=[utc(r[0]) for r in times],
+            regressions=[Regression(utc(r[0]), r[1], r[2], r[3], r[4] or "") for r in regs],
+            tz=tz,
+        )
+
+    def _runs_per_day(self, suite: str, start: datetime, end: datetime, tz: tzinfo) -> Any:
+        rows = self.session.execute(
+            select(_R.started_at, _R.counts).where(
+                _R.suite == suite,
+                _R.environment.in_(self._environments(suite)),
+                _R.started_at >= start,
+                _R.started_at < end,
+            )
+        )
+        return [(utc(t).astimezone(tz).date(), counts) for t, counts in rows]
+
+    def _known_counts(self, suite: str, start: datetime, end: datetime) -> dict[int, int]:
+        rows = self.session.execute(
+            select(_F.known_issue, func.count())
+            .where(*self._failures_of(suite, start, end), _F.known_issue.is_not(None))
+            .group_by(_F.known_issue)
+        )
+        return {int(issue): int(n) for issue, n in rows}
+
+    def week_facts(self, *, suite: str, week: IsoWeek, tz: tzinfo, now: datetime) -> WeekFacts:
+        """Gather runs per day, grouped failures, the suite's tests and known-issue counts."""
+        start, end = week.bounds(tz)
+        per_day: dict[date, int] = defaultdict(int)
+        for day, _ in self._runs_per_day(suite, start, end, tz):
+            per_day[day] += 1
+        where = self._failures_of(suite, start, end)
+        keys = (_F.nodeid, _F.phase, _F.exception, _F.classification, _F.category, _F.known_issue)
+        groups = self.session.execute(
+            select(*keys, func.max(_F.message), func.count())
+            .where(*where)
+            .group_by(*keys, _F.fingerprint)
+            .order_by(func.count().desc(), _F.nodeid)
+        )
+        failed = self.session.execute(
+            select(_F.nodeid, func.count(distinct(_F.run_id))).where(*where).group_by(_F.nodeid)
+        )
+        tests = self.session.execute(select(_T.nodeid).where(_T.suite == suite))
+        prev_start, prev_end = week.previous().bounds(tz)
+        return WeekFacts(
+            suite=suite,
+            first_day=week.monday,
+            last_day=min(week.monday + timedelta(days=6), now.astimezone(tz).date()),
+            runs_per_day=dict(per_day),
+            failures=[_group(g) for g in groups],
+            failed_runs_by_nodeid={n: int(c) for n, c in failed},
+            tests=[r[0] for r in tests],
+            known_this_week=self._known_counts(suite, start, end),
+            known_last_week=self._known_counts(suite, prev_start, prev_end),
+            objective=None,
+        )
+
+    def daily_pass_rate(
+        self, *, suite: str, start: datetime, end: datetime, tz: tzinfo
+    ) -> list[tuple[date, float | None]]:
+        """Compute each day's share of passing tests from the runs' outcome counts."""
+        passed: dict[date, int] = defaultdict(int)
+        judged: dict[date, int] = defaultdict(int)
+        for day, counts in self._runs_per_day(suite, start, end, tz):
+            ok = sum(int(counts.get(k, 0)) for k in PASSING)
+            passed[day] += ok
+            judged[day] += ok + sum(int(counts.get(k, 0)) for k in FAILING)
+        first, last = start.astimezone(tz).date(), (end - timedelta(seconds=1)).astimezone(tz)
+        days = [first + timedelta(days=i) for i in range((last.date() - first).days + 1)]
+        return [(d, passed[d] / judged[d] if judged[d] else None) for d in days]
+
+    def _clusters(self, *conditions: Any, limit: int) -> list[ClusterLine]:
+        rows = self.session.execute(
+            select(_C.fingerprint, _C.count, _C.exception, _C.example_nodeid, _C.example_message)
+            .where(*conditions)
+            .order_by(_C.count.desc(), _C.fingerprint)
+            .limit(limit)
+        )
+        return [ClusterLine(r[0], int(r[1]), r[2], r[3], r[4] or "") for r in rows]
+
+    def new_clusters(
+        self, *, suite: str, start: datetime, end: datetime, limit: int
+    ) -> list[ClusterLine]:
+        """List clusters first seen in [start, end), the largest first."""
+        cond = (_C.suite == suite, _C.first_seen >= start, _C.first_seen < end)
+        return self._clusters(*cond, limit=limit)
+
+    def top_clusters(self, *, suite: str, limit: int) -> list[ClusterLine]:
+        """List the suite's largest clusters of unmatched failures."""
+        return self._clusters(_C.suite == suite, limit=limit)
+
+    def flaky_tests(
+        self, *, suite: str, start: datetime, end: datetime, limit: int
+    ) -> list[FlakyLine]:
+        """List the tests with the most flaky failures in [start, end)."""
+        n = func.count().label("n")
+        rows = self.session.execute(
+            select(_F.nodeid, n)
+            .where(*self._failures_of(suite, start, end), _F.classification == "flaky")
+            .group_by(_F.nodeid)
+            .order_by(n.desc(), _F.nodeid)
+            .limit(limit)
+        )
+        return [FlakyLine(r[0], int(r[1])) for r in rows]
+
+    def known_issue_daily(
+        self, *, suite: str, start: datetime, tz: tzinfo
+    ) -> dict[int, dict[date, int]]:
+        """Count each known issue's occurrences per day since `start`."""
+        far = datetime(9999, 1, 1, tzinfo=UTC)
+        rows = self.session.execute(
+            select(_F.started_at, _F.known_issue, func.count())
+            .where(*self._failures_of(suite, start, far), _F.known_issue.is_not(None))
+            .group_by(_F.started_at, _F.known_issue)
+        )
+        out: dict[int, dict[date, int]] = defaultdict(lambda: defaultdict(int))
+        for at, issue, n in rows:
+            out[int(issue)][utc(at).astimezone(tz).date()] += int(n)
+        return {k: dict(v) for k, v in out.items()}
+
+    def recent_runs(self, *, suite: str, until: datetime, limit: int) -> list[RunLine]:
+        """List the suite's latest runs up to `until` with their failures per classification."""
+        envs = self._environments(suite)
+        runs = list(
+            self.session.execute(
+                select(_R.id, _R.suite, _R.started_at, _R.tests, _R.counts)
+                .where(_R.suite == suite, _R.environment.in_(envs), _R.started_at <= until)
+                .order_by(_R.started_at.desc(), _R.id.desc())
+                .limit(limit)
+            )
+        )
+        per_run: dict[int, dict[str, int]] = defaultdict(dict)
+        rows = self.session.execute(
+            select(_F.run_id, _F.classification, func.count())
+            .where(_F.run_id.in_([r[0] for r in runs]))
+            .group_by(_F.run_id, _F.classification)
+        )
+        for run_id, classification, n in rows:
+            per_run[run_id][classification] = int(n)
+        return [
+            RunLine(r[0], r[1], utc(r[2]), int(r[3]), dict(r[4]), per_run.get(r[0], {}))
+            for r in runs
+        ]
+
+    def issue_titles(self) -> dict[int, str]:
+        """Map known issues to their GitHub titles, as last told by webhooks."""
+        return {int(n): t for n, t in self.session.execute(select(_K.number, _K.title))}
+
+    def claim_week(self, *, suite: str, week: str, now: datetime) -> bool:
+        """Insert the claim row inside a savepoint; False when another process holds it."""
+        try:
+            with self.session.begin_nested():
+                self.session.add(WeeklyReportClaim(suite=suite, iso_week=week, claimed_at=now))
+        except IntegrityError:
+            return False
+        return True
+
+    def claimed_weeks(self, *, suite: str) -> set[str]:
+        """List the weeks already claimed for the suite."""
+        c = WeeklyReportClaim.__table__.c  # type: ignore[attr-defined]
+        return {r[0] for r in self.session.execute(select(c.iso_week).where(c.suite == suite))}
+
+
+class SqlReportsUnitOfWork:
+    """A session holding the report repository and the outbox in one transaction."""
+
+    session: Session
+    reports: ReportRepository
+    outbox: Outbox
+
+    def __init__(
+        self, engine: Engine, *, write: bool = False, outbox: OutboxFactory | None = None
+    ) -> None:
+        self.engine = engine
+        self.write = write
+        self._outbox = outbox or default_outbox_factory()
+
+    def __enter__(self) -> SqlReportsUnitOfWork:
+        self.session = Session(self.engine, expire_on_commit=False)
+        if self.write and self.engine.dialect.name == "sqlite":
+            # Take SQLite's write lock at BEGIN so two replicas queue instead of failing.
+            self.session.connection(execution_options={IMMEDIATE: True})
+        self.reports = SqlReportRepository(self.session)
+        self.outbox = self._outbox(self.session)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        try:
+            self.session.rollback()
+        finally:
+            self.session.close()
+
+    def commit(self) -> None:
+        """Commit the claim and the outbox rows together."""
+        self.session.commit()
+
+
+def uow_factory(engine: Engine, *, outbox: OutboxFactory | None = None) -> ReportsUowFactory:
+    """Return a factory of report units of work on `engine`."""
+
+    def make(*, write: bool = False) -> SqlReportsUnitOfWork:
+        return SqlReportsUnitOfWork(engine, write=write, outbox=outbox)
+
+    return make
+
+
+@dataclass(frozen=True, slots=True)
+class MetricsSnapshot:
+    """Counters for /metrics, each one aggregate query."""
+
+    runs_by_suite: dict[str, int]
+    failures_by_class: dict[tuple[str, str], int]  # (suite, classification)
+    known_issue_occurrences: dict[int, int]
+    outbox_by_state: dict[str, int]
+
+
+def metrics_snapshot(session: Session) -> MetricsSnapshot:
+    """Count runs, failures per classification, known-issue matches and outbox rows."""
+    runs = session.execute(select(_R.suite, func.count()).group_by(_R.suite))
+    failures = session.execute(
+        select(_F.suite, _F.classification, func.count()).group_by(_F.suite, _F.classification)
+    )
+    known = session.execute(
+        select(_F.known_issue, func.count())
+        .where(_F.known_issue.is_not(None))
+        .group_by(_F.known_issue)
+    )
+    stats = OutboxRepository(session).stats(dead_limit=0)
+    return MetricsSnapshot(
+        runs_by_suite={s: int(n) for s, n in runs},
+        failures_by_class={(s, c): int(n) for s, c, n in failures},
+        known_issue_occurrences={int(i): int(n) for i, n in known},
+        outbox_by_state={
+            "pending": stats.pending,
+            "sent": stats.sent,
+            "dead": stats.dead,
+            "superseded": stats.superseded,
+        },
+    )

@@ -1,0 +1,159 @@
+"""Read what the comment policy needs from stored runs, failures, issue states and the outbox."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Collection
+from datetime import datetime, timedelta
+
+from sqlalchemy import distinct, func
+from sqlmodel import Session, col, select
+
+from bot.core.comment_policy import ClusterCandidate
+from bot.core.render_comments import IssueActivity, RunRef
+from bot.ports import WritebackHistory
+from bot.store.common import maybe_utc, utc
+from bot.store.outbox import DEAD, OutboxRow
+from bot.store.tables import Cluster, FailureRow, KnownIssueState, Run
+
+WINDOW_DAYS = 30
+FLAKY = "flaky"  # flaky passes are stored beside failures; they are not occurrences
+
+
+class SqlWritebackHistory:
+    """The WritebackHistory port over the store's tables, inside the caller's session."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def issue_activity(
+        self, *, issues: Collection[int], now: datetime, run_id: int | None = None, latest: int = 10
+    ) -> list[IssueActivity]:
+        """Summarise each issue's occurrences; previous_seen excludes run `run_id`."""
+        found = (self._activity(n, now=now, run_id=run_id, latest=latest) for n in sorted(issues))
+        return [a for a in found if a is not None]
+
+    def open_issue_activity(self, *, now: datetime, latest: int = 5) -> list[IssueActivity]:
+        """Summarise every known issue with occurrences that is not closed."""
+        numbers: list[int | None] = self.session.exec(  # type: ignore[assignment]
+            select(col(FailureRow.known_issue))
+            .distinct()
+            .where(col(FailureRow.known_issue).is_not(None), FailureRow.outcome != FLAKY)
+        ).all()
+        found = self.issue_activity(
+            issues=[n for n in numbers if n is not None], now=now, latest=latest
+        )
+        return [a for a in found if a.state != "closed"]
+
+    def cluster_candidates(self, *, min_runs: int) -> list[ClusterCandidate]:
+        """List clusters seen in min_runs runs or more whose fingerprint was never filed."""
+        filed = set(
+            self.session.exec(
+                select(OutboxRow.key).where(
+                    col(OutboxRow.key).startswith("fingerprint:"), OutboxRow.state != DEAD
+                )
+            ).all()
+        )
+        clusters = self.session.exec(select(Cluster).where(Cluster.runs >= min_runs)).all()
+        return [
+            ClusterCandidate(
+                fingerprint=c.fingerprint,
+                runs=c.runs,
+                count=c.count,
+                exception=c.exception,
+                example_nodeid=c.example_nodeid,
+                example_message=c.example_message,
+                suggested_rule=c.suggested_rule,
+                first_seen=utc(c.first_seen),
+                last_seen=utc(c.last_seen),
+            )
+            for c in clusters
+            if f"fingerprint:{c.fingerprint}" not in filed
+        ]
+
+    def _activity(
+        self, issue: int, *, now: datetime, run_id: int | None, latest: int
+    ) -> IssueActivity | None:
+        mine = (FailureRow.known_issue == issue, FailureRow.outcome != FLAKY)
+        total, runs, first, last = self.session.exec(
+            select(
+                func.count(),
+                func.count(distinct(col(FailureRow.run_id))),
+                func.min(FailureRow.started_at),
+                func.max(FailureRow.started_at),
+            ).where(*mine)
+        ).one()
+        if not total or first is None or last is None:
+            return None
+        previous = self.session.exec(
+            select(func.max(FailureRow.started_at)).where(
+                *mine, FailureRow.run_id != (run_id or -1)
+            )
+        ).one()
+        since = now - timedelta(days=WINDOW_DAYS)
+        moments = self.session.exec(
+            select(FailureRow.started_at).where(*mine, FailureRow.started_at >= since)
+        ).all()
+        daily = Counter(utc(m).date() for m in moments)
+        state = self.session.get(KnownIssueState, issue)
+        events = self._events(issue, now)
+        return IssueActivity(
+            issue=issue,
+            state=state.state if state is not None else "unknown",
+            occurrences=int(total),
+            runs=int(runs),
+            first_seen=utc(first),
+            last_seen=utc(last),
+            previous_seen=maybe_utc(previous),
+            daily=tuple(sorted(daily.items())),
+            latest_runs=self._latest_runs(issue, latest),
+            events_today=sum(1 for at in events if at.date() == now.date()),
+            last_event_at=max(events, default=None),
+            state_since=utc(state.updated_at) if state is not None else None,
+        )
+
+    def _latest_runs(self, issue: int, latest: int) -> tuple[RunRef, ...]:
+        mine = (FailureRow.known_issue == issue, FailureRow.outcome != FLAKY)
+        run_ids = self.session.exec(
+            select(FailureRow.run_id)
+            .where(*mine)
+            .group_by(col(FailureRow.run_id))
+            .order_by(func.max(FailureRow.started_at).desc(), col(FailureRow.run_id).desc())
+            .limit(latest)
+        ).all()
+        tests: defaultdict[int, list[str]] = defaultdict(list)
+        for rid, nodeid in self.session.exec(
+            select(FailureRow.run_id, FailureRow.nodeid)
+            .where(*mine, col(FailureRow.run_id).in_(run_ids))
+            .order_by(col(FailureRow.id))
+        ):
+            if nodeid not in tests[rid]:
+                tests[rid].append(nodeid)
+        found = {r.id: r for r in self.session.exec(select(Run).where(col(Run.id).in_(run_ids)))}
+        return tuple(
+            RunRef(
+                run_id=rid,
+                started_at=utc(found[rid].started_at),
+                url=found[rid].ci_url,
+                branch=found[rid].branch,
+                commit=found[rid].commit,
+                failing_tests=tuple(tests[rid]),
+            )
+            for rid in run_ids
+            if rid in found
+        )
+
+    def _events(self, issue: int, now: datetime) -> list[datetime]:
+        since = now - timedelta(days=WINDOW_DAYS)
+        found = self.session.exec(
+            select(OutboxRow.created_at).where(
+                OutboxRow.target == f"issue:{issue}",
+                col(OutboxRow.key).startswith(f"event:{issue}:"),
+                OutboxRow.state != DEAD,
+                OutboxRow.created_at >= since,
+            )
+        ).all()
+        return [utc(at) for at in found]
+
+
+_PORT_CHECK: type[WritebackHistory] = SqlWritebackHistory  # mypy checks it against the port

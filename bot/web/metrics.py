@@ -1,0 +1,114 @@
+"""GET /metrics in the Prometheus text format (0.0.4), written by hand: it is a few lines."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from fastapi import APIRouter
+from fastapi.responses import PlainTextResponse
+from sqlmodel import Session
+
+from bot.services.objective import objective_of
+from bot.store.reports import MetricsSnapshot, SqlReportRepository, metrics_snapshot
+from bot.web.deps import Context
+
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+router = APIRouter()
+
+
+def label(value: object) -> str:
+    """Escape a label value as the text format asks (backslash, quote, newline)."""
+    text = str(value).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+    return f'"{text}"'
+
+
+def family(
+    name: str, kind: str, help_text: str, samples: Iterable[tuple[dict[str, object], float]]
+) -> list[str]:
+    """Render one metric family: HELP, TYPE and its samples."""
+    lines = [f"# HELP {name} {help_text}", f"# TYPE {name} {kind}"]
+    for labels, value in samples:
+        inner = ",".join(f"{k}={label(v)}" for k, v in labels.items())
+        lines.append(f"{name}{{{inner}}} {value:g}" if inner else f"{name} {value:g}")
+    return lines
+
+
+def render(snap: MetricsSnapshot, streaks: dict[str, tuple[int, bool, float]]) -> str:
+    """Render every metric family."""
+    outbox = snap.outbox_by_state
+    parts = [
+        family(
+            "triage_runs_ingested_total",
+            "counter",
+            "Runs ingested, per suite.",
+            [({"suite": s}, n) for s, n in sorted(snap.runs_by_suite.items())],
+        ),
+        family(
+            "triage_failures_total",
+            "counter",
+            "Stored failures per suite and classification.",
+            [
+                ({"suite": s, "classification": c}, n)
+                for (s, c), n in sorted(snap.failures_by_class.items())
+            ],
+        ),
+        family(
+            "triage_known_issue_occurrences_total",
+            "counter",
+            "Failures matched to each known issue.",
+            [({"issue": i}, n) for i, n in sorted(snap.known_issue_occurrences.items())],
+        ),
+        family(
+            "triage_outbox_rows",
+            "gauge",
+            "Outbox rows per state.",
+            [({"state": s}, n) for s, n in sorted(outbox.items())],
+        ),
+        family(
+            "triage_outbox_depth",
+            "gauge",
+            "GitHub writes waiting to be sent.",
+            [({}, outbox.get("pending", 0))],
+        ),
+        family(
+            "triage_outbox_dead",
+            "gauge",
+            "GitHub writes given up after every attempt.",
+            [({}, outbox.get("dead", 0))],
+        ),
+        family(
+            "triage_objective_streak_days",
+            "gauge",
+            "Days since the suite's last infrastructure regression.",
+            [({"suite": s}, v[0]) for s, v in sorted(streaks.items())],
+        ),
+        family(
+            "triage_objective_met",
+            "gauge",
+            "1 when the 30-day objective is met.",
+            [({"suite": s}, int(v[1])) for s, v in sorted(streaks.items())],
+        ),
+        family(
+            "triage_objective_coverage_ratio",
+            "gauge",
+            "Share of the objective window's days with at least one run.",
+            [({"suite": s}, round(v[2], 4)) for s, v in sorted(streaks.items())],
+        ),
+    ]
+    return "\n".join(line for p in parts for line in p) + "\n"
+
+
+@router.get("/metrics", response_class=PlainTextResponse, include_in_schema=False)
+def get_metrics(context: Context) -> PlainTextResponse:
+    """Answer Prometheus' scrape."""
+    if context.engine is None:
+        raise RuntimeError("the database engine is made at start-up and is missing")
+    now = context.clock()
+    with Session(context.engine) as session:
+        snap = metrics_snapshot(session)
+        reports = SqlReportRepository(session)
+        streaks = {}
+        for suite in snap.runs_by_suite:
+            o = objective_of(reports, suite=suite, at=now, settings=context.settings)
+            streaks[suite] = (o.streak_days, o.met, o.coverage)
+    return PlainTextResponse(render(snap, streaks), media_type=CONTENT_TYPE)

@@ -1,0 +1,218 @@
+"""GET /api/v1/objective, and the lifespan that loads the criteria and starts the scheduler."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, date, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, FastAPI, Query
+from pydantic import BaseModel, Field
+
+from bot.core.criteria import Criterion, load_criteria
+from bot.core.errors import TriageError
+from bot.core.objective import Objective
+from bot.core.weekly import IsoWeek, last_complete_week
+from bot.ports import ReportsUowFactory
+from bot.scheduler import start_scheduler, weekly_job
+from bot.services.objective import UnknownSuiteError, objective, report_tz
+from bot.services.weekly import judge_week
+from bot.store.reports import ensure_claims_table, uow_factory
+from bot.web.deps import AppContext, Context
+from bot.web.errors import ApiError, error_responses
+
+log = logging.getLogger(__name__)
+CRITERIA_FILE = "criteria.toml"
+
+
+def report_uow(context: AppContext) -> ReportsUowFactory:
+    """Return the report unit-of-work factory on the app's engine (outbox overridable)."""
+    if context.engine is None:
+        raise RuntimeError("the database engine is made at start-up and is missing")
+    return uow_factory(context.engine, outbox=context.extras.get("outbox_factory"))
+
+
+def criteria_of(context: AppContext) -> tuple[Criterion, ...]:
+    """Return the success criteria, loading them on first use."""
+    if "criteria" not in context.extras:
+        context.extras["criteria"] = load_criteria(context.settings.knowledge_dir / CRITERIA_FILE)
+    criteria: tuple[Criterion, ...] = context.extras["criteria"]
+    return criteria
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    # Runs inside the app's own lifespan, so the engine already exists.
+    context: AppContext = app.state.context
+    criteria = criteria_of(context)
+    if context.engine is not None:
+        await asyncio.to_thread(ensure_claims_table, context.engine)
+    scheduler = None
+    if context.settings.scheduler_enabled:
+        job = weekly_job(report_uow(context), context.settings, criteria, context.clock)
+        scheduler = start_scheduler(context.settings, job)
+        context.extras["scheduler"] = scheduler
+    try:
+        yield
+    finally:
+        if scheduler is not None:
+            await asyncio.to_thread(scheduler.shutdown, True)
+
+
+router = APIRouter(lifespan=_lifespan)
+
+
+class RegressionOut(BaseModel):
+    at: datetime
+    nodeid: str
+    reason: str = Field(examples=["new: FixtureLookupError: fixture 'real_services' not found"])
+
+
+class ResetOut(RegressionOut):
+    streak_before_days: int = Field(description="length of the streak this regression ended")
+
+
+class ObjectiveOut(BaseModel):
+    """The no-infrastructure-regression objective of one suite at one instant."""
+
+    suite: str = Field(examples=["staging"])
+    at: datetime
+    days: int = Field(description="length of the objective window", examples=[30])
+    streak_days: int = Field(description="whole days since the last regression", examples=[15])
+    progress: str = Field(examples=["15/30 days"])
+    last_regression: RegressionOut | None
+    window_start: date
+    window_end: date
+    window_clean: bool = Field(description="no infrastructure regression in the window")
+    days_with_runs: int
+    coverage: float = Field(ge=0, le=1, description="share of window days with a run")
+    met: bool = Field(description="window clean and coverage at least the configured share")
+    resets: list[ResetOut] = Field(description="every regression that reset a streak")
+
+
+def objective_out(obj: Objective) -> ObjectiveOut:
+    """Turn the core objective into its API shape."""
+    last = obj.last_regression
+    return ObjectiveOut(
+        suite=obj.suite,
+        at=obj.at,
+        days=obj.days,
+        streak_days=obj.streak_days,
+        progress=obj.progress,
+        last_regression=RegressionOut(at=last.at, nodeid=last.nodeid, reason=last.reason)
+        if last
+        else None,
+        window_start=obj.window_start,
+        window_end=obj.window_end,
+        window_clean=obj.window_clean,
+        days_with_runs=obj.days_with_runs,
+        coverage=round(obj.coverage, 4),
+        met=obj.met,
+        resets=[
+            ResetOut(
+                at=r.at, nodeid=r.nodeid, reason=r.reason, streak_before_days=r.streak_before_days
+            )
+            for r in obj.resets
+        ],
+    )
+
+
+def parse_at(value: str | None, now: datetime) -> datetime:
+    """Parse an ISO 8601 instant (naive means UTC); 422 when it is not one."""
+    if value is None:
+        return now
+    try:
+        at = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise ApiError(
+            422, "bad_timestamp", f"at must be an ISO 8601 time, not {value!r}"
+        ) from None
+    return at.replace(tzinfo=UTC) if at.tzinfo is None else at
+
+
+@router.get(
+    "/api/v1/objective",
+    response_model=ObjectiveOut,
+    tags=["objective"],
+    summary="The 30-day no-infrastructure-regression objective of a suite",
+    responses=error_responses(404, 422),
+)
+def get_objective(
+    context: Context,
+    suite: Annotated[str, Query(min_length=1, max_length=200, examples=["staging"])],
+    at: Annotated[str | None, Query(description="ISO 8601 instant; now when left out")] = None,
+) -> ObjectiveOut:
+    """Answer the streak, last regression, clean window, coverage and reset history."""
+    when = parse_at(at, context.clock())
+    try:
+        obj = objective(report_uow(context), suite=suite, at=when, settings=context.settings)
+    except UnknownSuiteError as exc:
+        raise ApiError(404, exc.reason, exc.message) from None
+    return objective_out(obj)
+
+
+class VerdictOut(BaseModel):
+    id: str = Field(examples=["pass-chat"])
+    title: str
+    kind: str = Field(examples=["pass_rate"])
+    status: str = Field(description="met, not met or no data", examples=["not met"])
+    evidence: str = Field(
+        examples=["71.4% passed (4 failed of 14 test runs, 2 tests); threshold 95%"]
+    )
+
+
+class CriteriaOut(BaseModel):
+    suite: str
+    week: str = Field(examples=["2026-W47"])
+    verdicts: list[VerdictOut]
+
+
+@router.get(
+    "/api/v1/criteria",
+    response_model=CriteriaOut,
+    tags=["objective"],
+    summary="The success criteria judged on one ISO week of a suite",
+    responses=error_responses(404, 422),
+)
+def get_criteria(
+    context: Context,
+    suite: Annotated[str, Query(min_length=1, max_length=200, examples=["staging"])],
+    week: Annotated[
+        str | None, Query(description="ISO week; the last complete one when left out")
+    ] = None,
+) -> CriteriaOut:
+    """Answer each criterion's verdict (met, not met, no data) and its evidence."""
+    now = context.clock()
+    settings = context.settings
+    try:
+        chosen = IsoWeek.parse(week) if week else last_complete_week(now, report_tz(settings))
+    except TriageError as exc:
+        raise ApiError(422, exc.reason, exc.message) from None
+    try:
+        verdicts = judge_week(
+            report_uow(context),
+            suite=suite,
+            week=chosen,
+            now=now,
+            settings=settings,
+            criteria=criteria_of(context),
+        )
+    except UnknownSuiteError as exc:
+        raise ApiError(404, exc.reason, exc.message) from None
+    return CriteriaOut(
+        suite=suite,
+        week=str(chosen),
+        verdicts=[
+            VerdictOut(
+                id=v.criterion.id,
+                title=v.criterion.title,
+                kind=v.criterion.kind,
+                status=v.status.value,
+                evidence=v.evidence,
+            )
+            for v in verdicts
+        ],
+    )

@@ -1,0 +1,179 @@
+"""The comment policy: one edited summary per issue, new comments only on events, budgets."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from bot.core.comment_policy import (
+    ClusterCandidate,
+    PolicyConfig,
+    event_for,
+    plan_new_issue,
+    plan_run,
+    plan_stale,
+)
+from bot.core.intents import CreateIssue, PostComment, SetIssueState, UpsertComment
+from bot.core.render_comments import IssueActivity, RunRef
+
+NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+CONFIG = PolicyConfig()
+
+
+def _activity(**changes: object) -> IssueActivity:
+    run = RunRef(9, NOW, "https://ci.test/9", "main", "abc", ("t.py::test_a",))
+    base = IssueActivity(
+        issue=5,
+        state="open",
+        occurrences=10,
+        runs=6,
+        first_seen=NOW - timedelta(days=20),
+        last_seen=NOW,
+        previous_seen=NOW - timedelta(days=1),
+        daily=((NOW.date(), 1), (NOW.date() - timedelta(days=1), 1)),
+        latest_runs=(run,),
+    )
+    return replace(base, **changes)  # type: ignore[arg-type]
+
+
+def _kinds(intents: list[object]) -> list[str]:
+    return [type(i).__name__ for i in intents]
+
+
+def test_an_ordinary_run_only_updates_the_occurrence_comment() -> None:
+    intents = plan_run([_activity()], run_id=9, now=NOW, config=CONFIG)
+    assert _kinds(intents) == ["UpsertComment"]
+    (upsert,) = intents
+    assert isinstance(upsert, UpsertComment)
+    assert (upsert.issue, upsert.marker, upsert.key) == (5, "occurrences", "occurrences:5:run9")
+
+
+@pytest.mark.parametrize(
+    ("changes", "kind"),
+    [
+        ({"previous_seen": None}, "first"),
+        ({"previous_seen": NOW - timedelta(days=8)}, "quiet"),
+        (
+            {
+                "state": "closed",
+                "state_since": NOW - timedelta(days=2),
+                "previous_seen": NOW - timedelta(days=3),
+            },
+            "recurred",
+        ),
+        (
+            {
+                "daily": (
+                    *((NOW.date() - timedelta(days=d), 1) for d in range(1, 15)),
+                    (NOW.date(), 4),
+                )
+            },
+            "spike",
+        ),
+    ],
+)
+def test_events_get_a_new_comment(changes: dict[str, object], kind: str) -> None:
+    activity = _activity(**changes)
+    assert event_for(activity, CONFIG, NOW) is not None
+    intents = plan_run([activity], run_id=9, now=NOW, config=CONFIG)
+    assert _kinds(intents) == ["UpsertComment", "PostComment"]
+    post = intents[1]
+    assert isinstance(post, PostComment)
+    assert post.key.startswith(f"event:5:{kind}:")
+    assert "[#9](https://ci.test/9)" in post.body
+
+
+def test_no_spike_below_the_factor_and_quiet_period_is_per_issue() -> None:
+    steady = _activity(daily=tuple((NOW.date() - timedelta(days=d), 2) for d in range(15)))
+    assert event_for(steady, CONFIG, NOW) is None
+    eight_days = _activity(previous_seen=NOW - timedelta(days=8))
+    intents = plan_run(
+        [eight_days], run_id=9, now=NOW, config=CONFIG, overrides={5: {"quiet_days": 10}}
+    )
+    assert _kinds(intents) == ["UpsertComment"]
+
+
+def test_closed_issue_recurs_once_and_is_reopened_when_configured() -> None:
+    closed = _activity(
+        state="closed", state_since=NOW - timedelta(days=3), previous_seen=NOW - timedelta(days=4)
+    )
+    intents = plan_run(
+        [closed], run_id=9, now=NOW, config=replace(CONFIG, reopen_on_recurrence=True)
+    )
+    assert _kinds(intents) == ["UpsertComment", "PostComment", "SetIssueState"]
+    assert intents[2] == SetIssueState(5, "open", "reopened", "reopen:5:run9")
+    again = replace(closed, previous_seen=NOW - timedelta(hours=1))  # already announced
+    assert _kinds(plan_run([again], run_id=10, now=NOW, config=CONFIG)) == ["UpsertComment"]
+    off = plan_run(
+        [closed], run_id=9, now=NOW, config=CONFIG, overrides={5: {"reopen_on_recurrence": False}}
+    )
+    assert "SetIssueState" not in _kinds(off)
+
+
+def test_over_budget_events_roll_into_the_edited_comment() -> None:
+    first = _activity(previous_seen=None, events_today=3)
+    intents = plan_run([first], run_id=9, now=NOW, config=CONFIG)
+    assert _kinds(intents) == ["UpsertComment"]
+    upsert = intents[0]
+    assert isinstance(upsert, UpsertComment)
+    assert "over today's comment budget" in upsert.body
+    assert "First failure linked to #5" in upsert.body
+    budget_one = plan_run(
+        [_activity(previous_seen=None, events_today=1)],
+        run_id=9,
+        now=NOW,
+        config=CONFIG,
+        overrides={5: {"daily_budget": 1}},
+    )
+    assert _kinds(budget_one) == ["UpsertComment"]
+
+
+def test_stale_issues_get_one_notice_with_evidence() -> None:
+    quiet = _activity(last_seen=NOW - timedelta(days=15))
+    (notice,) = plan_stale(
+        [
+            quiet,
+            _activity(),
+            _activity(issue=6, state="closed", last_seen=NOW - timedelta(days=30)),
+        ],
+        now=NOW,
+        config=CONFIG,
+    )
+    assert isinstance(notice, PostComment)
+    assert notice.issue == 5
+    assert "for 15 days" in notice.body
+    assert "consider closing" in notice.body
+    again = plan_stale([quiet], now=NOW + timedelta(days=3), config=CONFIG)
+    assert again[0].key == notice.key  # same quiet stretch, same key: the outbox stores it once
+
+
+def _cluster(fp: str, runs: int) -> ClusterCandidate:
+    return ClusterCandidate(
+        fp,
+        runs,
+        runs * 2,
+        "ValueError",
+        "t.py::test_b",
+        "ValueError: bad\nmore",
+        "[[rules]]",
+        NOW,
+        NOW,
+    )
+
+
+def test_new_issues_are_off_by_default_and_at_most_one_per_run() -> None:
+    clusters = [_cluster("aa", 3), _cluster("bb", 5), _cluster("cc", 2)]
+    assert plan_new_issue(clusters, config=CONFIG) == []
+    (filed,) = plan_new_issue(
+        clusters, config=replace(CONFIG, file_new_issues=True), labels=("triage-bot",)
+    )
+    assert isinstance(filed, CreateIssue)
+    assert (filed.key, filed.labels, filed.title) == (
+        "fingerprint:bb",
+        ("triage-bot",),
+        "ValueError: ValueError: bad",
+    )
+    assert "`bb`" in filed.body
+    assert plan_new_issue([_cluster("cc", 2)], config=replace(CONFIG, file_new_issues=True)) == []

@@ -1,0 +1,145 @@
+"""What the fake GitHub holds: issues, comments, artifacts, recorded requests, faults."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+TOKEN = "ghp_fake_token_for_tests"
+BOT_LOGIN = "triage-bot"
+
+
+@dataclass
+class Recorded:
+    """One request as the server saw it."""
+
+    method: str
+    path: str
+    query: dict[str, str]
+    headers: dict[str, str]
+    json: Any
+
+
+@dataclass
+class Fault:
+    """Answer the next `times` requests matching method and path pattern with a fault.
+
+    kind: "5xx", "secondary" (403 + Retry-After), "429" (Retry-After), "primary" (403 +
+    x-ratelimit-remaining 0 + x-ratelimit-reset), "timeout" (stall `delay` s), "lost" (perform the
+    write, then answer 502, as if the response was lost). "timeout" also performs the write when
+    `apply` is true.
+    """
+
+    method: str
+    path: str
+    kind: str
+    times: int = 1
+    retry_after: int = 2
+    delay: float = 2.0
+    apply: bool = False
+
+
+@dataclass
+class GitHubState:
+    """Everything the fake GitHub holds, shared with the test."""
+
+    repo: str = "acme/widgets"
+    token: str = TOKEN
+    login: str = BOT_LOGIN
+    issues: dict[int, dict[str, Any]] = field(default_factory=dict)
+    comments: dict[int, dict[str, Any]] = field(default_factory=dict)
+    roles: dict[str, str] = field(default_factory=dict)
+    artifacts: dict[int, dict[str, Any]] = field(
+        default_factory=dict
+    )  # run id -> {id: (name, zip)}
+    blobs: dict[str, tuple[bytes, float]] = field(default_factory=dict)
+    requests: list[Recorded] = field(default_factory=list)
+    faults: list[Fault] = field(default_factory=list)
+    base_url: str = ""
+    app_slug: str = "triage-app"
+    installation_tokens: set[str] = field(default_factory=set)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    _next_id: int = 1000
+
+    def new_id(self) -> int:
+        """Hand out a fresh id."""
+        self._next_id += 1
+        return self._next_id
+
+    def add_issue(self, number: int, *, state: str = "open", title: str = "") -> dict[str, Any]:
+        """Create an issue as if a person had filed it."""
+        issue = _issue(self, number, title or f"Issue {number}", "", [], "someone")
+        issue["state"] = state
+        self.issues[number] = issue
+        return issue
+
+    def add_comment(self, issue: int, body: str, *, login: str | None = None) -> dict[str, Any]:
+        """Create a comment directly, as if posted earlier."""
+        comment = _comment(self, issue, body, login or self.login)
+        self.comments[comment["id"]] = comment
+        return comment
+
+    def comments_on(self, issue: int) -> list[dict[str, Any]]:
+        """Return the issue's comments, oldest first."""
+        return [c for c in self.comments.values() if c["issue"] == issue]
+
+    def writes(self) -> list[Recorded]:
+        """Return the recorded POST, PATCH, PUT and DELETE requests."""
+        return [r for r in self.requests if r.method != "GET"]
+
+    def add_artifact(self, run_id: int, name: str, data: bytes, *, expired: bool = False) -> int:
+        """Attach an artifact zip to a workflow run; return its id."""
+        artifact_id = self.new_id()
+        run = self.artifacts.setdefault(run_id, {})
+        run[artifact_id] = {"name": name, "data": data, "expired": expired}
+        return artifact_id
+
+
+def _now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _user(login: str) -> dict[str, Any]:
+    kind = "Bot" if login.endswith("[bot]") else "User"
+    return {"login": login, "id": abs(hash(login)) % 100000, "type": kind}
+
+
+def _comment(state: GitHubState, issue: int, body: str, login: str) -> dict[str, Any]:
+    cid = state.new_id()
+    base = f"{state.base_url}/repos/{state.repo}"
+    return {
+        "id": cid,
+        "node_id": f"IC_{cid}",
+        "issue": issue,
+        "url": f"{base}/issues/comments/{cid}",
+        "html_url": f"https://github.test/{state.repo}/issues/{issue}#issuecomment-{cid}",
+        "issue_url": f"{base}/issues/{issue}",
+        "body": body,
+        "user": _user(login),
+        "author_association": "NONE",
+        "created_at": _now(),
+        "updated_at": _now(),
+    }
+
+
+def _issue(  # noqa: PLR0917 - mirrors GitHub's issue fields
+    state: GitHubState, number: int, title: str, body: str, labels: list[str], login: str
+) -> dict[str, Any]:
+    return {
+        "id": state.new_id(),
+        "number": number,
+        "title": title,
+        "body": body,
+        "state": "open",
+        "state_reason": None,
+        "labels": [{"name": name} for name in labels],
+        "user": _user(login),
+        "url": f"{state.base_url}/repos/{state.repo}/issues/{number}",
+        "html_url": f"https://github.test/{state.repo}/issues/{number}",
+        "comments": 0,
+        "created_at": _now(),
+        "updated_at": _now(),
+        "closed_at": None,
+    }

@@ -1,0 +1,77 @@
+"""Helpers for outbox tests: a fake clock, a fresh outbox database, a sender against fake GitHub."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import Engine
+from sqlmodel import Session, SQLModel, col, select
+
+from bot.core.intents import Intent
+from bot.ports import GitHubGateway, OutboxItem
+from bot.services.outbox import OutboxSender, SenderConfig
+from bot.store.engine import make_engine
+from bot.store.outbox import CommentRecord, OutboxRepository, OutboxRow
+from bot.store.outbox_queue import SqlOutboxQueue
+
+
+@dataclass
+class FakeClock:
+    """A clock that only moves when the code under test sleeps (or the test says so)."""
+
+    now: datetime = field(default_factory=lambda: datetime.now(UTC).replace(microsecond=0))
+    sleeps: list[float] = field(default_factory=list)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += timedelta(seconds=seconds)
+
+    def advance(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
+
+
+def outbox_engine(url: str) -> Engine:
+    """Return an engine on a fresh database holding the outbox tables."""
+    engine = make_engine(url)
+    tables = [OutboxRow.__table__, CommentRecord.__table__]  # type: ignore[attr-defined]
+    SQLModel.metadata.create_all(engine, tables=tables)
+    return engine
+
+
+def enqueue(engine: Engine, intents: Sequence[Intent], now: datetime) -> int:
+    """Plan intents in their own transaction, as an ingest would."""
+    with Session(engine) as session:
+        added = OutboxRepository(session).enqueue(intents, now=now)
+        session.commit()
+    return added
+
+
+def sender(
+    engine: Engine,
+    gateway: GitHubGateway,
+    clock: FakeClock,
+    *,
+    max_attempts: int = 5,
+    after_write: Callable[[OutboxItem], None] | None = None,
+) -> OutboxSender:
+    """Build a sender with the fake clock, one second between writes."""
+    config = SenderConfig(min_interval_s=1.0, max_attempts=max_attempts, backoff_base_s=2.0)
+    return OutboxSender(
+        SqlOutboxQueue(engine),
+        gateway,
+        config=config,
+        clock=clock,
+        sleep=clock.sleep,
+        after_write=after_write,
+    )
+
+
+def rows(engine: Engine) -> list[OutboxRow]:
+    """Return every outbox row, oldest first."""
+    with Session(engine) as session:
+        return list(session.exec(select(OutboxRow).order_by(col(OutboxRow.id))))
