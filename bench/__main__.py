@@ -10,6 +10,7 @@ BENCHES: dict[str, str] = {
     "matcher": "bench.matcher",
     "readers": "bench.reader_memory",
     "objective": "bench.objective",
+    "ingest": "bench.ingest",
     "http": "bench.http",
     "webhook": "bench.webhook",
     "memory": "bench.memory",

@@ -15,9 +15,9 @@ app = typer.Typer(
 
 def _register() -> None:
     # Each command module exposes register(app); the list is the one composition point.
-    from bot.cli import classify, kb, outbox, report, serve
+    from bot.cli import backtest, classify, db, ingest, kb, outbox, report, serve
 
-    for module in (classify, kb, serve, report, outbox):
+    for module in (classify, ingest, kb, backtest, db, serve, report, outbox):
         module.register(app)
 
 

@@ -1,0 +1,65 @@
+"""Suggested knowledge rules for unmatched fingerprints, as TOML a person can paste and edit."""
+
+from __future__ import annotations
+
+import re
+
+from bot.core.model import Failure, Phase
+from bot.core.signature import mask
+
+_MAX_REGEX = 200
+# Masked tokens become loose patterns again: the rule must match every member of the cluster.
+_TOKENS = {
+    "<n>": r"\d+",
+    "<hex>": "[0-9a-fA-F]+",
+    "<uuid>": "[0-9a-fA-F-]+",
+    "<addr>": "0x[0-9a-fA-F]+",
+}
+_SPECIAL = re.compile(r"([.^$*+?{}\[\]\\|()])")
+_TOKEN = re.compile(r"<(?:n|hex|uuid|addr|ts|date|time|tmp|path|ip|host|port|blob)>")
+
+
+def _escape(text: str) -> str:
+    """Escape regex metacharacters only, so the pattern stays readable (spaces unescaped)."""
+    return _SPECIAL.sub(r"\\\1", text)
+
+
+def _message_regex(failure: Failure) -> str:
+    line = next((ln.strip() for ln in failure.message.splitlines() if ln.strip()), "")
+    if failure.exception:
+        for name in (failure.exception, failure.exception.rpartition(".")[2]):
+            if line.startswith(name + ":"):
+                line = line[len(name) + 1 :].strip()
+                break
+    parts: list[str] = []
+    masked = mask(line)[:_MAX_REGEX]
+    last = 0
+    for found in _TOKEN.finditer(masked):
+        parts.append(_escape(masked[last : found.start()]))
+        parts.append(_TOKENS.get(found.group(), ".+?"))
+        last = found.end()
+    parts.append(_escape(masked[last:]))
+    return "".join(parts).strip()
+
+
+def _literal(text: str) -> str:
+    """Quote as a TOML literal string when possible, else a basic string."""
+    if "'" not in text and "\n" not in text:
+        return f"'{text}'"
+    escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+    return f'"{escaped}"'
+
+
+def suggest_rule(failure: Failure, fingerprint: str) -> str:
+    """Write a [[rules]] block matching failures like this one (exception, phase, message)."""
+    lines = ["[[rules]]", f'id = "fp-{fingerprint[:12]}"']
+    if failure.exception:
+        lines.append(f"exception = {_literal(failure.exception)}")
+    if failure.phase is not Phase.CALL:
+        lines.append(f"phase = {_literal(failure.phase.value)}")
+    regex = _message_regex(failure)
+    if regex:
+        lines.append(f"message = {_literal(regex)}")
+    if not failure.exception and not regex:
+        lines.append(f"nodeid = {_literal(failure.nodeid)}")
+    return "\n".join(lines) + "\n"

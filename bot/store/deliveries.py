@@ -1,0 +1,219 @@
+"""Webhook deliveries: one row per X-GitHub-Delivery, for dedupe and restart-safe processing."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import DateTime, Engine, LargeBinary, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Field, Session, SQLModel
+
+from bot.store.engine import IMMEDIATE
+
+PENDING = "pending"
+PROCESSING = "processing"
+DONE = "done"
+FAILED = "failed"
+IGNORED = "ignored"
+
+
+class WebhookDelivery(SQLModel, table=True):
+    """A delivery as received; `payload` is kept until it is processed."""
+
+    __tablename__ = "webhook_deliveries"
+
+    guid: str = Field(primary_key=True, max_length=100)
+    event: str = Field(max_length=100)
+    action: str = Field(default="", max_length=100)
+    status: str = Field(default=PENDING, max_length=20, index=True)
+    attempts: int = 0
+    outcome: str = Field(default="", max_length=2000)
+    payload: bytes | None = Field(default=None, sa_type=LargeBinary, nullable=True)
+    received_at: datetime = Field(sa_type=DateTime(timezone=True), nullable=False)
+    updated_at: datetime = Field(sa_type=DateTime(timezone=True), nullable=False)
+
+
+def _aware(value: datetime) -> datetime:
+    # SQLite gives back naive datetimes; they were stored as UTC.
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+class DeliveryRepository:
+    """Deliveries in one SQLModel session; the caller commits."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def record(
+        self,
+        *,
+        guid: str,
+        event: str,
+        action: str,
+        payload: bytes | None,
+        status: str,
+        now: datetime,
+    ) -> bool:
+        """Store a delivery; return False when this GUID was stored before."""
+        if self.session.get(WebhookDelivery, guid) is not None:
+            return False
+        row = WebhookDelivery(
+            guid=guid,
+            event=event,
+            action=action,
+            status=status,
+            payload=payload if status == PENDING else None,
+            received_at=now,
+            updated_at=now,
+        )
+        try:
+            with self.session.begin_nested():
+                self.session.add(row)
+        except IntegrityError:
+            # A concurrent request stored the same GUID first.
+            return False
+        return True
+
+    def get(self, *, guid: str) -> WebhookDelivery | None:
+        """Return the delivery with this GUID, if stored."""
+        return self.session.get(WebhookDelivery, guid)
+
+    def start_attempt(
+        self, *, guid: str, now: datetime, stale_before: datetime | None = None
+    ) -> WebhookDelivery | None:
+        """Take a pending delivery (or one stuck processing since before `stale_before`)."""
+        row = self.session.get(WebhookDelivery, guid, with_for_update=True)
+        if row is None or row.payload is None:
+            return None
+        stuck = (
+            row.status == PROCESSING
+            and stale_before is not None
+            and _aware(row.updated_at) < stale_before
+        )
+        if row.status != PENDING and not stuck:
+            return None
+        row.status = PROCESSING
+        row.attempts += 1
+        row.updated_at = now
+        self.session.add(row)
+        return row
+
+    def release(self, *, guid: str, outcome: str, now: datetime) -> None:
+        """Put a delivery back to pending after a failed attempt."""
+        self.session.execute(
+            update(WebhookDelivery)
+            .where(WebhookDelivery.guid == guid)  # type: ignore[arg-type]
+            .values(status=PENDING, outcome=outcome[:2000], updated_at=now)
+        )
+
+    def finish(self, *, guid: str, status: str, outcome: str, now: datetime) -> None:
+        """Mark a delivery done, failed or ignored, and drop its payload."""
+        self.session.execute(
+            update(WebhookDelivery)
+            .where(WebhookDelivery.guid == guid)  # type: ignore[arg-type]
+            .values(status=status, outcome=outcome[:2000], payload=None, updated_at=now)
+        )
+
+    def pending(
+        self,
+        *,
+        limit: int = 100,
+        before: datetime | None = None,
+        stuck_before: datetime | None = None,
+    ) -> list[str]:
+        """Return GUIDs pending (last touched before `before`) or stuck processing, oldest first."""
+        waiting = WebhookDelivery.status == PENDING
+        if before is not None:
+            waiting = waiting & (WebhookDelivery.updated_at < before)
+        if stuck_before is not None:
+            stuck = (WebhookDelivery.status == PROCESSING) & (
+                WebhookDelivery.updated_at < stuck_before
+            )
+            waiting = waiting | stuck
+        query = (
+            select(WebhookDelivery.guid)  # type: ignore[call-overload]
+            .where(waiting)
+            .order_by(WebhookDelivery.received_at)
+            .limit(limit)
+        )
+        return list(self.session.execute(query).scalars())
+
+    def count(self, *, status: str | None = None) -> int:
+        """Count deliveries, optionally of one status."""
+        query = select(WebhookDelivery.guid)  # type: ignore[call-overload]
+        if status is not None:
+            query = query.where(WebhookDelivery.status == status)
+        return len(self.session.execute(query).all())
+
+
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    guid: str
+    event: str
+    payload: bytes
+    attempts: int
+
+
+class EngineDeliveryStore:
+    """The webhook service's DeliveryStore: each call in its own committed session."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    @contextmanager
+    def _writing(self) -> Iterator[DeliveryRepository]:
+        with Session(self.engine) as session:
+            if self.engine.dialect.name == "sqlite":
+                # Take the write lock at BEGIN: a read-then-write transaction could otherwise
+                # fail with "database is locked" when another writer got there first.
+                session.connection(execution_options={IMMEDIATE: True})
+            yield DeliveryRepository(session)
+            session.commit()
+
+    def record(
+        self,
+        *,
+        guid: str,
+        event: str,
+        action: str,
+        payload: bytes | None,
+        status: str,
+        now: datetime,
+    ) -> bool:
+        """Store a delivery; False when the GUID was stored before."""
+        with self._writing() as repo:
+            return repo.record(
+                guid=guid, event=event, action=action, payload=payload, status=status, now=now
+            )
+
+    def claim(
+        self, *, guid: str, now: datetime, stale_before: datetime | None = None
+    ) -> Claimed | None:
+        """Take a delivery for one more attempt; None when it is not waiting."""
+        with self._writing() as repo:
+            row = repo.start_attempt(guid=guid, now=now, stale_before=stale_before)
+            if row is None or row.payload is None:
+                return None
+            return Claimed(row.guid, row.event, row.payload, row.attempts)
+
+    def release(self, *, guid: str, outcome: str, now: datetime) -> None:
+        """Put a delivery back to pending for a later attempt."""
+        with self._writing() as repo:
+            repo.release(guid=guid, outcome=outcome, now=now)
+
+    def finish(self, *, guid: str, status: str, outcome: str, now: datetime) -> None:
+        """Mark a delivery finished."""
+        with self._writing() as repo:
+            repo.finish(guid=guid, status=status, outcome=outcome, now=now)
+
+    def pending(
+        self, *, limit: int, before: datetime | None = None, stuck_before: datetime | None = None
+    ) -> list[str]:
+        """Return the GUIDs still waiting, oldest first."""
+        with Session(self.engine) as session:
+            return DeliveryRepository(session).pending(
+                limit=limit, before=before, stuck_before=stuck_before
+            )

@@ -1,0 +1,150 @@
+"""Repositories of known issues' GitHub state, manual links, wrong matches and rule statistics."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import delete, distinct, func, select, update
+from sqlmodel import Session
+
+from bot.ports import IssueState, IssueStats, ManualLinkRecord, RuleStats
+from bot.store.common import maybe_utc, upsert, utc
+from bot.store.tables import FailureRow, KnownIssueState, ManualLink, WrongMatch
+
+_ISSUES = KnownIssueState.__table__  # type: ignore[attr-defined]
+_LINKS = ManualLink.__table__  # type: ignore[attr-defined]
+_WRONG = WrongMatch.__table__  # type: ignore[attr-defined]
+_FAILURES = FailureRow.__table__  # type: ignore[attr-defined]
+
+
+class SqlIssueStates:
+    """Known issues' open/closed state as GitHub last reported it."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def all(self) -> list[IssueState]:
+        query = select(_ISSUES).order_by(_ISSUES.c.number)
+        return [
+            IssueState(r.number, r.state, r.title, r.state_reason, utc(r.updated_at))
+            for r in self.session.execute(query)
+        ]
+
+    def set(self, *, state: IssueState) -> None:
+        """Store an issue's state unless a newer one is stored already."""
+        values = {
+            "number": state.number,
+            "state": state.state,
+            "title": state.title,
+            "state_reason": state.state_reason,
+            "updated_at": utc(state.updated_at),
+        }
+        statement = upsert(self.session, _ISSUES).values(**values)
+        statement = statement.on_conflict_do_update(
+            index_elements=["number"],
+            set_={k: statement.excluded[k] for k in values if k != "number"},
+            where=_ISSUES.c.updated_at <= statement.excluded.updated_at,
+        )
+        self.session.execute(statement)
+
+
+class SqlLinks:
+    """Manual links (/triage link) and wrong-match reports (/triage wrong)."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def links(self) -> list[ManualLinkRecord]:
+        query = select(_LINKS).order_by(_LINKS.c.id)
+        return [
+            ManualLinkRecord(r.id, r.issue, r.kind, r.pattern, r.created_by, utc(r.at))
+            for r in self.session.execute(query)
+        ]
+
+    def add_link(
+        self, *, issue: int, kind: str, pattern: str, created_by: str, at: datetime
+    ) -> bool:
+        """Link a pattern to an issue, re-pointing an existing link; True when it is new."""
+        where = (_LINKS.c.kind == kind, _LINKS.c.pattern == pattern)
+        changed = self.session.execute(
+            update(_LINKS).where(*where).values(issue=issue, created_by=created_by, at=utc(at))
+        )
+        if changed.rowcount:  # type: ignore[attr-defined]
+            return False
+        statement = upsert(self.session, _LINKS).values(
+            issue=issue, kind=kind, pattern=pattern, created_by=created_by, at=utc(at)
+        )
+        inserted = self.session.execute(statement.on_conflict_do_nothing().returning(_LINKS.c.id))
+        return inserted.scalar() is not None
+
+    def remove_link(self, *, kind: str, pattern: str) -> bool:
+        statement = delete(_LINKS).where(_LINKS.c.kind == kind, _LINKS.c.pattern == pattern)
+        return bool(self.session.execute(statement).rowcount)  # type: ignore[attr-defined]
+
+    def add_wrong_match(
+        self,
+        *,
+        run_id: int,
+        nodeid: str,
+        issue: int | None,
+        rule: str | None,
+        reported_by: str,
+        at: datetime,
+    ) -> bool:
+        """Record a wrong match once per failure; True when it is new."""
+        statement = upsert(self.session, _WRONG).values(
+            run_id=run_id,
+            nodeid=nodeid,
+            issue=issue,
+            rule=rule,
+            reported_by=reported_by,
+            at=utc(at),
+        )
+        result = self.session.execute(statement.on_conflict_do_nothing().returning(_WRONG.c.id))
+        return result.scalar() is not None
+
+
+class SqlReadModels:
+    """Aggregates over failures for the known-issues API."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def issue_stats(self) -> list[IssueStats]:
+        """Count each known issue's occurrences and runs, with when it was last seen."""
+        query = (
+            select(
+                _FAILURES.c.known_issue,
+                func.count(),
+                func.count(distinct(_FAILURES.c.run_id)),
+                func.max(_FAILURES.c.started_at),
+            )
+            .where(_FAILURES.c.known_issue.is_not(None))
+            .group_by(_FAILURES.c.known_issue)
+            .order_by(_FAILURES.c.known_issue)
+        )
+        return [
+            IssueStats(issue, count, runs, maybe_utc(last))
+            for issue, count, runs, last in self.session.execute(query)
+        ]
+
+    def rule_stats(self) -> list[RuleStats]:
+        """Count each rule's matches and the wrong matches people reported."""
+        matches = (
+            select(_FAILURES.c.rule, _FAILURES.c.known_issue, func.count())
+            .where(_FAILURES.c.rule.is_not(None), _FAILURES.c.known_issue.is_not(None))
+            .group_by(_FAILURES.c.rule, _FAILURES.c.known_issue)
+        )
+        wrong_query = (
+            select(_WRONG.c.rule, func.count())
+            .where(_WRONG.c.rule.is_not(None))
+            .group_by(_WRONG.c.rule)
+        )
+        wrong = {rule: int(n) for rule, n in self.session.execute(wrong_query)}
+        return sorted(
+            (
+                RuleStats(rule, issue, int(n), wrong.get(rule, 0))
+                for rule, issue, n in self.session.execute(matches)
+            ),
+            key=lambda r: (r.issue, r.rule),
+        )

@@ -1,0 +1,170 @@
+"""SQLModel tables of runs, failures, per-test state, clusters, issue states and links."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, Column, DateTime, Index, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+MESSAGE_CAP = 1000
+TEXT_CAP = 2000
+HISTORY_CAP = 32
+
+
+def _dt(*, nullable: bool = False) -> datetime:
+    if nullable:
+        return Field(default=None, sa_type=DateTime(timezone=True), nullable=True)  # type: ignore[no-any-return]
+    return Field(sa_type=DateTime(timezone=True), nullable=False)  # type: ignore[no-any-return]
+
+
+class RunBase(SQLModel):
+    suite: str
+    environment: str = ""
+    branch: str | None = None
+    commit: str | None = None
+    ci_url: str | None = None
+    started_at: datetime = _dt()
+    format: str
+    source: str = "api"
+
+
+class Run(RunBase, table=True):
+    """One ingested report of one suite in one environment."""
+
+    __tablename__ = "runs"
+    __table_args__ = (
+        UniqueConstraint("suite", "environment", "report_digest", name="uq_runs_digest"),
+        Index("ix_runs_suite_started", "suite", "environment", "started_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    ingested_at: datetime = _dt()
+    counts: dict[str, int] = Field(sa_column=Column(JSON, nullable=False))
+    tests: int = 0
+    failure_count: int = 0
+    report_digest: str
+    knowledge_digest: str = ""
+
+
+class RunPublic(RunBase):
+    id: int
+    ingested_at: datetime
+    counts: dict[str, int]
+    tests: int
+    failure_count: int
+
+
+class TestState(SQLModel, table=True):
+    """The latest known state of one test of one suite; one row per test, not per run."""
+
+    __test__ = False
+    __tablename__ = "test_states"
+    __table_args__ = (
+        UniqueConstraint("suite", "environment", "nodeid", name="uq_test_states_node"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    suite: str
+    environment: str = ""
+    nodeid: str = Field(sa_type=Text)
+    last_outcome: str
+    last_run_id: int
+    last_run_at: datetime = _dt()
+    last_passed_at: datetime | None = _dt(nullable=True)
+    last_failed_at: datetime | None = _dt(nullable=True)
+    # One letter per run, oldest first, at most HISTORY_CAP: P passed, F failed, K flaky, S other.
+    history: str = ""
+
+
+class FailureRow(SQLModel, table=True):
+    """One failure (or flaky pass) of one run, with its match and classification."""
+
+    __tablename__ = "failures"
+    __table_args__ = (
+        Index("ix_failures_suite_started", "suite", "environment", "started_at"),
+        Index("ix_failures_issue_started", "known_issue", "started_at"),
+        Index("ix_failures_run_nodeid", "run_id", "nodeid"),
+        # The objective reads every infrastructure regression of a suite; without this index
+        # a year of history is a full scan of the suite's failures (600 ms instead of 31 ms).
+        Index("ix_failures_regressions", "suite", "category", "classification", "started_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    run_id: int = Field(foreign_key="runs.id", ondelete="CASCADE")
+    suite: str
+    environment: str = ""
+    started_at: datetime = _dt()
+    nodeid: str = Field(sa_type=Text)
+    phase: str
+    outcome: str
+    exception: str | None = None
+    chain: str = Field(default="", sa_type=Text)  # exception types joined by newlines
+    message: str = Field(default="", sa_type=Text)  # capped at MESSAGE_CAP
+    text: str = Field(default="", sa_type=Text)  # excerpt capped at TEXT_CAP
+    keywords: str = Field(default="", sa_type=Text)  # joined by newlines
+    fingerprint: str = Field(index=True)
+    signature_version: int
+    known_issue: int | None = None
+    rule: str | None = None
+    classification: str
+    category: str
+
+
+class Cluster(SQLModel, table=True):
+    """Unmatched failures sharing a fingerprint, with an example and a suggested rule."""
+
+    __tablename__ = "clusters"
+
+    id: int | None = Field(default=None, primary_key=True)
+    fingerprint: str = Field(unique=True)
+    suite: str
+    first_seen: datetime = _dt()
+    last_seen: datetime = _dt()
+    count: int = 0
+    runs: int = 0
+    exception: str | None = None
+    example_nodeid: str = Field(sa_type=Text)
+    example_message: str = Field(default="", sa_type=Text)
+    suggested_rule: str = Field(default="", sa_type=Text)
+
+
+class KnownIssueState(SQLModel, table=True):
+    """A known issue's GitHub state, as last told by a webhook."""
+
+    __tablename__ = "known_issue_states"
+
+    number: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    state: str  # open or closed
+    title: str = ""
+    state_reason: str | None = None
+    updated_at: datetime = _dt()
+
+
+class WrongMatch(SQLModel, table=True):
+    """A person said a failure was linked to the wrong issue (feeds rule precision)."""
+
+    __tablename__ = "wrong_matches"
+    __table_args__ = (UniqueConstraint("run_id", "nodeid", name="uq_wrong_matches_failure"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    run_id: int = Field(foreign_key="runs.id", ondelete="CASCADE")
+    nodeid: str = Field(sa_type=Text)
+    issue: int | None = None
+    rule: str | None = None
+    reported_by: str
+    at: datetime = _dt()
+
+
+class ManualLink(SQLModel, table=True):
+    """A person's link of a node id glob or a fingerprint to a known issue."""
+
+    __tablename__ = "manual_links"
+    __table_args__ = (UniqueConstraint("kind", "pattern", name="uq_manual_links_pattern"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    issue: int
+    kind: str  # glob or fingerprint
+    pattern: str = Field(sa_type=Text)
+    created_by: str
+    at: datetime = _dt()

@@ -1,0 +1,68 @@
+"""Concurrent uploads of the same report store one run; different runs of a suite all land."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import Engine, func, select
+
+from bot.services.ingest import IngestResult, RunMeta, ingest_run
+from bot.store.tables import FailureRow, Run
+from bot.store.uow import SqlUnitOfWork
+from tests.store.helpers import day, engine_for, failure, knowledge, make_run
+
+KB = knowledge()
+WORKERS = 6
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Engine]:
+    with engine_for(database_url) as engine:
+        yield engine
+
+
+def _race(engine: Engine, digests: list[str]) -> list[IngestResult]:
+    barrier = threading.Barrier(len(digests))
+    results: list[IngestResult] = []
+    errors: list[BaseException] = []
+    nodeids = [f"t::test_{i}" for i in range(200)]
+
+    def work(digest: str) -> None:
+        run = make_run(nodeids[1:], [failure(nodeids[0], message=f"boom {digest}")])
+        try:
+            barrier.wait()
+            with SqlUnitOfWork(engine) as uow:
+                result = ingest_run(uow, KB, run, RunMeta(suite="e2e"), digest, now=day(0))
+                uow.commit()
+            results.append(result)
+        except BaseException as exc:  # reported below, in the test thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(d,)) for d in digests]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    return results
+
+
+def _count(engine: Engine, table: type) -> int:
+    with engine.connect() as conn:
+        return int(conn.execute(select(func.count()).select_from(table)).scalar_one())
+
+
+def test_concurrent_duplicates_store_one_run(engine: Engine) -> None:
+    results = _race(engine, ["same"] * WORKERS)
+    assert len({r.run_id for r in results}) == 1
+    assert sorted(r.created for r in results) == [False] * (WORKERS - 1) + [True]
+    assert all(r.summary == results[0].summary for r in results)
+    assert (_count(engine, Run), _count(engine, FailureRow)) == (1, 1)
+
+
+def test_concurrent_different_runs_all_land(engine: Engine) -> None:
+    results = _race(engine, [f"d{i}" for i in range(WORKERS)])
+    assert all(r.created for r in results)
+    assert (_count(engine, Run), _count(engine, FailureRow)) == (WORKERS, WORKERS)

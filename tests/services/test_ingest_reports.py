@@ -1,0 +1,110 @@
+"""Ingest real pytest reports (pytester) in every format, gzip too; bad bytes get clear errors."""
+
+from __future__ import annotations
+
+import gzip
+from collections.abc import Iterator
+from dataclasses import replace
+
+import pytest
+from sqlalchemy import Engine
+
+from bot.core.errors import TriageError
+from bot.core.model import ReportFormat
+from bot.services.ingest import IngestOptions, IngestResult, RunMeta, ingest_report
+from bot.store.uow import SqlUnitOfWork
+from tests.core.report_helpers import run_pytest_reports
+from tests.store.helpers import day, engine_for, knowledge
+
+SUITE = """
+    import pytest
+
+    @pytest.fixture
+    def redis_client():
+        import redis
+        raise redis.exceptions.ConnectionError("Error 111 connecting to redis:6379.")
+
+    def test_ok():
+        pass
+
+    def test_product():
+        assert 1 + 1 == 3
+
+    def test_needs_redis(redis_client):
+        pass
+
+    def test_no_fixture(real_services):
+        pass
+"""
+KB = knowledge()
+META = RunMeta(suite="e2e")
+
+
+@pytest.fixture
+def engine(sqlite_url: str) -> Iterator[Engine]:
+    with engine_for(sqlite_url) as engine:
+        yield engine
+
+
+def ingest(engine: Engine, data: bytes, n: int = 0, **options: int) -> IngestResult:
+    with SqlUnitOfWork(engine) as uow:
+        meta = replace(META, started_at=day(n))
+        result = ingest_report(uow, KB, data, meta, now=day(n), options=IngestOptions(**options))
+        uow.commit()
+    return result
+
+
+def test_every_format_and_gzip(pytester: pytest.Pytester, engine: Engine) -> None:
+    paths = run_pytest_reports(pytester, SUITE)
+    data = paths[ReportFormat.JSON_REPORT].read_bytes()
+    first = ingest(engine, data)
+    assert first.created
+    got = {(v.nodeid.rpartition("::")[2], v.phase, v.classification.value) for v in first.verdicts}
+    assert got == {
+        ("test_product", "call", "new"),
+        ("test_needs_redis", "setup", "known"),
+        ("test_no_fixture", "setup", "new"),
+    }
+    assert first.summary.outcomes == {"passed": 1, "failed": 1, "error": 2}
+    assert [r.nodeid.rpartition("::")[2] for r in first.summary.regressions] == ["test_no_fixture"]
+    # The same report gzip-compressed has the same digest: the same run.
+    again = ingest(engine, gzip.compress(data), 1)
+    assert (again.run_id, again.created) == (first.run_id, False)
+    # The same pytest run in the other formats is another report: its failures persist.
+    for n, fmt in enumerate((ReportFormat.REPORT_LOG, ReportFormat.JUNIT_XML), start=2):
+        other = ingest(engine, paths[fmt].read_bytes(), n)
+        assert other.created
+        classes = {v.nodeid.rpartition("::")[2]: v.classification.value for v in other.verdicts}
+        assert classes == {
+            "test_product": "persistent",
+            "test_needs_redis": "known",
+            "test_no_fixture": "persistent",
+        }
+
+
+@pytest.mark.parametrize(
+    ("data", "reason"),
+    [
+        (b'{"tests": [', None),
+        (b"", None),
+        (b"\x1f\x8b\x08\x00garbage", "bad_gzip"),
+        (b"not a report at all", None),
+    ],
+)
+def test_bad_reports_raise_a_triage_error_and_store_nothing(
+    engine: Engine, data: bytes, reason: str | None
+) -> None:
+    with pytest.raises(TriageError) as raised:
+        ingest(engine, data)
+    if reason:
+        assert raised.value.reason == reason
+    with SqlUnitOfWork(engine, write=False) as uow:
+        assert uow.runs.page(suite=None, offset=0, limit=10) == ([], 0)
+
+
+def test_reports_past_the_size_limit_are_refused(engine: Engine) -> None:
+    big = b'{"tests": []}' + b" " * 2000
+    for data in (big, gzip.compress(big)):
+        with pytest.raises(TriageError) as raised:
+            ingest(engine, data, max_bytes=1000)
+        assert raised.value.reason == "too_large"
