@@ -47,6 +47,7 @@ class Settings(BaseSettings):
     artifact_max_bytes: int = 200 * 1024 * 1024
 
     # --- outbox and comment policy
+    outbox_sender_enabled: bool = True  # off: another process runs `triage-bot outbox drain`
     outbox_min_interval_s: float = 1.0
     outbox_max_attempts: int = 8
     outbox_backoff_base_s: float = 2.0

@@ -174,9 +174,7 @@ class RunRepository(Protocol):
 
     def get(self, *, run_id: int) -> RunRecord | None: ...
 
-    def previous(
-        self, *, suite: str, environment: str, before: datetime, limit: int
-    ) -> list[int]:
+    def previous(self, *, suite: str, environment: str, before: datetime, limit: int) -> list[int]:
         """Return ids of the suite's runs started before `before`, newest first."""
         ...
 
@@ -275,6 +273,7 @@ class UnitOfWork(Protocol):
     links: LinkRepository
     reads: ReadModels
     outbox: Outbox
+    writeback: WritebackHistory
 
     def __enter__(self) -> Self: ...
 

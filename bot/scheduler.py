@@ -77,3 +77,21 @@ def start_scheduler(settings: Settings, job: Callable[[], None]) -> BackgroundSc
     scheduler.add_job(job, id=f"{JOB_ID}-catch-up", max_instances=1)
     scheduler.start()
     return scheduler
+
+
+def add_daily_job(
+    scheduler: BackgroundScheduler, settings: Settings, job: Callable[[], None], *, job_id: str
+) -> None:
+    """Run `job` every day half an hour after the report hour, in the report's time zone."""
+    trigger = CronTrigger(
+        hour=settings.report_hour, minute=30, timezone=weekly_trigger(settings).timezone
+    )
+    scheduler.add_job(
+        job,
+        trigger,
+        id=job_id,
+        replace_existing=True,
+        coalesce=True,
+        max_instances=1,
+        misfire_grace_time=None,
+    )

@@ -7,8 +7,16 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpcore  # noqa: F401
+import httpx  # noqa: F401
 import psycopg
 import pytest
+import redis  # noqa: F401
+
+# pytester's in-process runs drop the modules first imported inside them. httpx maps
+# httpcore's exceptions through classes it caches on first use, so a second inner run that
+# re-imports httpcore would raise unmapped httpcore errors. Importing the client libraries
+# here keeps one copy of each for the whole session.
 
 # .ci/run sets this so PostgreSQL tests fail, not skip, when the server is down.
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"

@@ -276,6 +276,7 @@ class FakeUnitOfWork:
         self.links: _LinkRepository = _FakeLinks(self.store)
         self.reads: _ReadModels = _FakeReadModels(self.store)
         self.outbox: _Outbox = FakeOutbox(self.store)
+        self.writeback = FakeWritebackHistory()
 
     def __enter__(self) -> FakeUnitOfWork:
         return self

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import typer
 
+from bot.cli import backtest, classify, db, ingest, kb, outbox, report, serve
+
 app = typer.Typer(
     name="triage-bot",
     help="Link staging pytest failures to known GitHub issues.",
@@ -12,16 +14,12 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-
-def _register() -> None:
-    # Each command module exposes register(app); the list is the one composition point.
-    from bot.cli import backtest, classify, db, ingest, kb, outbox, report, serve
-
-    for module in (classify, ingest, kb, backtest, db, serve, report, outbox):
-        module.register(app)
+# Each command module exposes register(app); this list is the one composition point.
+# backtest adds its command to kb's group, so it comes after kb.
+for _module in (classify, ingest, kb, backtest, db, serve, report, outbox):
+    _module.register(app)
 
 
 def main() -> None:
     """Entry point of the console script."""
-    _register()
     app()

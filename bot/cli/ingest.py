@@ -14,6 +14,7 @@ from bot.cli.db import load_settings, open_database
 from bot.core.errors import TriageError
 from bot.core.knowledge import load_knowledge
 from bot.services.ingest import IngestOptions, RunMeta, ingest_report
+from bot.services.writeback import ingest_and_plan, policy_config
 from bot.store.uow import SqlUnitOfWork
 
 
@@ -43,7 +44,7 @@ def ingest(
     files: Annotated[list[Path], typer.Argument(help="Report files (any format, maybe gzip).")],
     *,
     suite: Annotated[str, typer.Option("--suite", help="Suite name.")],
-    environment: Annotated[str, typer.Option("--environment", help="Environment.")] = "",
+    environment: Annotated[str, typer.Option("--environment", help="Environment.")] = "staging",
     at: Annotated[
         str | None,
         typer.Option("--at", help="Start time (ISO 8601) for backfill; default: the report's."),
@@ -51,6 +52,13 @@ def ingest(
     branch: Annotated[str | None, typer.Option("--branch")] = None,
     commit: Annotated[str | None, typer.Option("--commit")] = None,
     ci_url: Annotated[str | None, typer.Option("--ci-url")] = None,
+    comment: Annotated[
+        bool,
+        typer.Option(
+            "--comment/--no-comment",
+            help="Also plan GitHub comments (off: a backfill should not comment on old runs).",
+        ),
+    ] = False,
 ) -> None:
     """Store reports as runs of a suite; a report stored before is skipped."""
     started = parse_time(at)
@@ -63,6 +71,7 @@ def ingest(
         raise typer.Exit(2) from None
     engine = open_database(settings)
     options = IngestOptions.from_settings(settings)
+    policy = policy_config(settings)
     meta = RunMeta(suite, environment, branch, commit, ci_url, started, source="cli")
     bad = stored = skipped = 0
     try:
@@ -73,7 +82,12 @@ def ingest(
                     data = _read(path, options.max_bytes)
                     with SqlUnitOfWork(engine) as uow:
                         now = datetime.now(UTC)
-                        result = ingest_report(uow, kb, data, meta, now=now, options=options)
+                        if comment:
+                            result = ingest_and_plan(
+                                uow, kb, data, meta, now=now, options=options, policy=policy
+                            )
+                        else:
+                            result = ingest_report(uow, kb, data, meta, now=now, options=options)
                         uow.commit()
                 except TriageError as exc:
                     bad += 1

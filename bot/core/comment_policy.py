@@ -108,7 +108,10 @@ def _plan_issue(
     notes: list[str] = []
     event = event_for(activity, config, now)
     run = next((r for r in activity.latest_runs if r.run_id == run_id), None)
-    if event is not None:
+    if event is not None and event[0] == "first":
+        # The occurrence comment is new too, so it is the announcement: one comment, not two.
+        notes.append(event[1])
+    elif event is not None:
         kind, detail = event
         if activity.events_today < config.daily_budget:
             key = f"event:{activity.issue}:{kind}:" + (

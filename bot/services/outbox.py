@@ -23,7 +23,7 @@ from bot.ports import GitHubError, GitHubGateway, OutboxItem, OutboxQueue
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
-Sleep = Callable[[float], None]
+Sleep = Callable[[float], object]  # time.sleep, or Event.wait so a shutdown cuts a pause short
 # Comments a lost POST may have created are looked for from a little before the row was planned.
 LOOKBACK = timedelta(minutes=10)
 

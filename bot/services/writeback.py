@@ -8,7 +8,8 @@ from datetime import datetime
 from bot.config import Settings
 from bot.core.comment_policy import PolicyConfig, plan_new_issue, plan_run, plan_stale
 from bot.core.knowledge.base import KnowledgeBase
-from bot.ports import Outbox, WritebackHistory
+from bot.ports import Outbox, UnitOfWork, WritebackHistory
+from bot.services.ingest import IngestOptions, IngestResult, RunMeta, ingest_report
 
 NEW_ISSUE_LABELS = ("triage-bot",)
 
@@ -59,3 +60,31 @@ def plan_lifecycle(
     """Suggest closing known issues quiet for stale_issue_days (once per quiet stretch)."""
     intents = plan_stale(history.open_issue_activity(now=now), now=now, config=config)
     return outbox.enqueue(intents, now=now)
+
+
+def ingest_and_plan(
+    uow: UnitOfWork,
+    knowledge: KnowledgeBase,
+    data: bytes,
+    meta: RunMeta,
+    *,
+    now: datetime,
+    options: IngestOptions,
+    policy: PolicyConfig,
+) -> IngestResult:
+    """Ingest a report and plan its comments in the same unit of work; the caller commits.
+
+    A report stored before plans nothing, so a re-upload never comments twice.
+    """
+    result = ingest_report(uow, knowledge, data, meta, now=now, options=options)
+    if result.created:
+        plan_after_ingest(
+            uow.writeback,
+            uow.outbox,
+            run_id=result.run_id,
+            issues=set(result.summary.known_issues),
+            now=now,
+            config=policy,
+            overrides=overrides_of(knowledge),
+        )
+    return result

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Callable, Sequence
-from datetime import datetime
+from collections.abc import Callable
 from typing import Self
 
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from bot.core.errors import TriageError
-from bot.core.intents import Intent
 from bot.ports import (
     ClusterRepository,
     FailureRepository,
@@ -21,32 +17,21 @@ from bot.ports import (
     ReadModels,
     RunRepository,
     TestStateRepository,
+    WritebackHistory,
 )
 from bot.store.engine import IMMEDIATE
 from bot.store.history import SqlClusters, SqlTestStates
 from bot.store.links import SqlIssueStates, SqlLinks, SqlReadModels
+from bot.store.outbox import OutboxRepository
 from bot.store.runs import SqlFailures, SqlRuns
+from bot.store.writeback import SqlWritebackHistory
 
 OutboxFactory = Callable[[Session], Outbox]
 
 
-class MissingOutbox:
-    """Stands in until bot.store.outbox exists; using it is a configuration error."""
-
-    def enqueue(self, intents: Sequence[Intent], *, now: datetime) -> int:
-        raise TriageError("no_outbox", "the outbox store is not installed")
-
-
 def default_outbox_factory() -> OutboxFactory:
-    """Return bot.store.outbox.OutboxRepository when that module exists, else MissingOutbox."""
-    try:
-        module = importlib.import_module("bot.store.outbox")
-    except ModuleNotFoundError as exc:
-        if exc.name != "bot.store.outbox":
-            raise
-        return lambda _session: MissingOutbox()
-    factory: OutboxFactory = module.OutboxRepository
-    return factory
+    """Return the SQL outbox, which writes in the unit of work's own session."""
+    return OutboxRepository
 
 
 class SqlUnitOfWork:
@@ -65,6 +50,7 @@ class SqlUnitOfWork:
     links: LinkRepository
     reads: ReadModels
     outbox: Outbox
+    writeback: WritebackHistory
 
     def __init__(
         self, engine: Engine, *, write: bool = True, outbox: OutboxFactory | None = None
@@ -90,6 +76,7 @@ class SqlUnitOfWork:
         # The outbox shares the session, so enqueued writes commit with the run that caused them.
         factory = self._outbox_factory or default_outbox_factory()
         self.outbox = factory(session)
+        self.writeback = SqlWritebackHistory(session)
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -17,12 +17,13 @@ from bot.core.errors import TriageError
 from bot.core.objective import Objective
 from bot.core.weekly import IsoWeek, last_complete_week
 from bot.ports import ReportsUowFactory
-from bot.scheduler import start_scheduler, weekly_job
+from bot.scheduler import add_daily_job, start_scheduler, weekly_job
 from bot.services.objective import UnknownSuiteError, objective, report_tz
 from bot.services.weekly import judge_week
 from bot.store.reports import ensure_claims_table, uow_factory
 from bot.web.deps import AppContext, Context
 from bot.web.errors import ApiError, error_responses
+from bot.web.wiring import lifecycle_job
 
 log = logging.getLogger(__name__)
 CRITERIA_FILE = "criteria.toml"
@@ -54,6 +55,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     if context.settings.scheduler_enabled:
         job = weekly_job(report_uow(context), context.settings, criteria, context.clock)
         scheduler = start_scheduler(context.settings, job)
+        add_daily_job(scheduler, context.settings, lifecycle_job(context), job_id="lifecycle")
         context.extras["scheduler"] = scheduler
     try:
         yield

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from bot.cli import _register, app
+from bot.cli import app
 from bot.core.model import ReportFormat
 from tests.core.report_helpers import gzip_copy, run_pytest_reports
 
@@ -29,7 +29,6 @@ class TestCart:
         self.cart.add(1)
 """
 
-_register()
 runner = CliRunner()
 
 

@@ -53,7 +53,6 @@ def test_an_ordinary_run_only_updates_the_occurrence_comment() -> None:
 @pytest.mark.parametrize(
     ("changes", "kind"),
     [
-        ({"previous_seen": None}, "first"),
         ({"previous_seen": NOW - timedelta(days=8)}, "quiet"),
         (
             {
@@ -85,6 +84,17 @@ def test_events_get_a_new_comment(changes: dict[str, object], kind: str) -> None
     assert "[#9](https://ci.test/9)" in post.body
 
 
+def test_a_first_occurrence_is_announced_by_the_new_summary_alone() -> None:
+    first = _activity(previous_seen=None, events_today=5)
+    assert event_for(first, CONFIG, NOW) == ("first", "First failure linked to #5.")
+    intents = plan_run([first], run_id=9, now=NOW, config=CONFIG)
+    assert _kinds(intents) == ["UpsertComment"]
+    upsert = intents[0]
+    assert isinstance(upsert, UpsertComment)
+    assert "First failure linked to #5" in upsert.body
+    assert "over today's comment budget" not in upsert.body
+
+
 def test_no_spike_below_the_factor_and_quiet_period_is_per_issue() -> None:
     steady = _activity(daily=tuple((NOW.date() - timedelta(days=d), 2) for d in range(15)))
     assert event_for(steady, CONFIG, NOW) is None
@@ -113,15 +123,15 @@ def test_closed_issue_recurs_once_and_is_reopened_when_configured() -> None:
 
 
 def test_over_budget_events_roll_into_the_edited_comment() -> None:
-    first = _activity(previous_seen=None, events_today=3)
-    intents = plan_run([first], run_id=9, now=NOW, config=CONFIG)
+    back = _activity(previous_seen=NOW - timedelta(days=8), events_today=3)
+    intents = plan_run([back], run_id=9, now=NOW, config=CONFIG)
     assert _kinds(intents) == ["UpsertComment"]
     upsert = intents[0]
     assert isinstance(upsert, UpsertComment)
     assert "over today's comment budget" in upsert.body
-    assert "First failure linked to #5" in upsert.body
+    assert "Back after 8 days" in upsert.body
     budget_one = plan_run(
-        [_activity(previous_seen=None, events_today=1)],
+        [_activity(previous_seen=NOW - timedelta(days=8), events_today=1)],
         run_id=9,
         now=NOW,
         config=CONFIG,

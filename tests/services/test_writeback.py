@@ -97,15 +97,16 @@ def test_runs_become_one_edited_comment_plus_event_comments(
     gateway = gateway_for(github)
     clock = FakeClock(now=START)
     send = sender(engine, gateway, clock)
-    _ingest(engine, START, {5: 1}, config)  # first occurrence: summary + event
+    _ingest(engine, START, {5: 1}, config)  # first occurrence: the new summary announces it
     send.drain()
-    assert [r.method for r in github.writes()] == ["POST", "POST"]
+    assert [r.method for r in github.writes()] == ["POST"]
+    assert "First failure linked to #5" in github.comments_on(5)[0]["body"]
     _ingest(engine, START + timedelta(hours=2), {5: 1}, config)  # ordinary: edit only
     send.drain()
-    assert [r.method for r in github.writes()][2:] == ["PATCH"]
+    assert [r.method for r in github.writes()][1:] == ["PATCH"]
     _ingest(engine, START + timedelta(days=10), {5: 2}, config)  # after a quiet period
     send.drain()
-    methods = [r.method for r in github.writes()][3:]
+    methods = [r.method for r in github.writes()][2:]
     assert sorted(methods) == ["PATCH", "POST"]
     comments = github.comments_on(5)
     summaries = [c for c in comments if marker("occurrences") in c["body"]]

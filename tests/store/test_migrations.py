@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import shutil
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from alembic import command
 from sqlalchemy import inspect
+from sqlmodel import Session
 
 from bot.core.errors import TriageError
 from bot.store.engine import make_engine
 from bot.store.metadata import load_all_tables
 from bot.store.migrate import MIGRATIONS, alembic_config, autogenerate, schema_diff, upgrade
-from bot.store.uow import MissingOutbox, SqlUnitOfWork
+from bot.store.outbox import OutboxRepository
+from bot.store.uow import SqlUnitOfWork
 
 
 def test_upgrade_matches_the_metadata_and_is_repeatable(database_url: str) -> None:
@@ -81,20 +82,17 @@ def test_autogenerate_finds_nothing_missing_from_the_migrations(tmp_path: Path) 
     assert 'down_revision: str | None = "0001"' in script
 
 
-def test_missing_outbox_module_is_a_clear_error_and_the_factory_is_used(sqlite_url: str) -> None:
-    with pytest.raises(TriageError) as raised:
-        MissingOutbox().enqueue([], now=datetime(2026, 1, 1, tzinfo=UTC))
-    assert raised.value.reason == "no_outbox"
+def test_the_outbox_factory_builds_on_the_unit_of_works_session(sqlite_url: str) -> None:
     engine = make_engine(sqlite_url)
     made: list[object] = []
 
-    def factory(session: object) -> MissingOutbox:
+    def factory(session: Session) -> OutboxRepository:
         made.append(session)
-        return MissingOutbox()
+        return OutboxRepository(session)
 
     try:
         with SqlUnitOfWork(engine, outbox=factory) as uow:
-            assert isinstance(uow.outbox, MissingOutbox)
+            assert isinstance(uow.outbox, OutboxRepository)
             assert made == [uow.session]
     finally:
         engine.dispose()

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-24 01:20:28.825396
+Create Date: 2026-11-24 01:27:44.979350
 """
 
 from __future__ import annotations
@@ -184,6 +184,11 @@ def upgrade() -> None:
         batch_op.create_index(
             "ix_failures_issue_started", ["known_issue", "started_at"], unique=False
         )
+        batch_op.create_index(
+            "ix_failures_regressions",
+            ["suite", "category", "classification", "started_at"],
+            unique=False,
+        )
         batch_op.create_index("ix_failures_run_nodeid", ["run_id", "nodeid"], unique=False)
         batch_op.create_index(
             "ix_failures_suite_started", ["suite", "environment", "started_at"], unique=False
@@ -211,6 +216,7 @@ def downgrade() -> None:
     with op.batch_alter_table("failures", schema=None) as batch_op:
         batch_op.drop_index("ix_failures_suite_started")
         batch_op.drop_index("ix_failures_run_nodeid")
+        batch_op.drop_index("ix_failures_regressions")
         batch_op.drop_index("ix_failures_issue_started")
         batch_op.drop_index(batch_op.f("ix_failures_fingerprint"))
 

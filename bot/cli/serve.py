@@ -1,0 +1,63 @@
+"""`triage-bot serve`: run the service under uvicorn."""
+
+from __future__ import annotations
+
+import logging
+from enum import StrEnum
+from typing import Annotated
+
+import typer
+from pydantic import ValidationError
+
+from bot.config import Settings, get_settings
+from bot.core.errors import TriageError
+from bot.core.knowledge import load_knowledge
+
+
+class LogLevel(StrEnum):
+    DEBUG = "debug"
+    INFO = "info"
+    WARNING = "warning"
+    ERROR = "error"
+
+
+# The web edge is loaded by uvicorn from this factory path, so the CLI does not import it.
+APP_FACTORY = "bot.web.app:create_app_from_env"
+
+
+def preflight() -> Settings:
+    """Read settings and the knowledge base; one clear line and exit 2 when either is bad."""
+    try:
+        settings = get_settings()
+    except ValidationError as exc:
+        typer.echo(f"error: invalid TRIAGE_* settings: {exc.error_count()} problem(s): "
+                   + "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()),
+                   err=True)  # fmt: skip
+        raise typer.Exit(2) from None
+    try:
+        load_knowledge(settings.knowledge_dir)
+    except TriageError as exc:
+        typer.echo(f"error: knowledge base {settings.knowledge_dir}: {exc.message}", err=True)
+        raise typer.Exit(2) from None
+    return settings
+
+
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=0, max=65535, help="Port to listen on.")] = 8000,
+    log_level: Annotated[LogLevel, typer.Option(help="How much to log.")] = LogLevel.INFO,
+) -> None:
+    """Start the HTTP service (upload API, GitHub webhook, read API)."""
+    import uvicorn  # noqa: PLC0415  slow to import; only this command needs it
+
+    preflight()
+    logging.basicConfig(
+        level=log_level.value.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    # The app logs at start whether it runs in dry-run (no GitHub credentials).
+    uvicorn.run(APP_FACTORY, factory=True, host=host, port=port, log_level=log_level.value)
+
+
+def register(app: typer.Typer) -> None:
+    """Add the serve command."""
+    app.command("serve")(serve)

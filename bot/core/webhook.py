@@ -1,0 +1,250 @@
+"""GitHub webhook deliveries: signature check, typed payloads and `/triage` commands."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import re
+import shlex
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from bot.core.errors import TriageError
+
+SIGNATURE_PREFIX = "sha256="
+
+
+class WebhookError(TriageError):
+    """A delivery or a command that cannot be accepted."""
+
+
+def expected_signature(secret: bytes, body: bytes) -> str:
+    """Return the `X-Hub-Signature-256` value GitHub sends for `body`."""
+    return SIGNATURE_PREFIX + hmac.new(secret, body, hashlib.sha256).hexdigest()
+
+
+def verify_signature(secret: bytes, body: bytes, header: str | None) -> None:
+    """Raise WebhookError unless `header` is the HMAC-SHA256 of the raw body (constant time)."""
+    if not header:
+        raise WebhookError("missing_signature", "X-Hub-Signature-256 header is missing")
+    expected = expected_signature(secret, body).encode("ascii")
+    if not hmac.compare_digest(expected, header.strip().encode("utf-8", "replace")):
+        raise WebhookError("bad_signature", "X-Hub-Signature-256 does not match the body")
+
+
+# --- payloads ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class WorkflowRunEvent:
+    action: str
+    run_id: int
+    workflow_name: str
+    head_branch: str | None
+    head_sha: str | None
+    html_url: str | None
+    run_started_at: datetime | None
+    conclusion: str | None
+    run_attempt: int
+
+
+@dataclass(frozen=True, slots=True)
+class IssueEvent:
+    action: str
+    number: int
+    state: str
+    state_reason: str | None
+    title: str
+    updated_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CommentEvent:
+    action: str
+    issue_number: int
+    comment_id: int
+    body: str
+    user_login: str
+    user_type: str
+    author_association: str
+
+
+Event = WorkflowRunEvent | IssueEvent | CommentEvent
+
+
+def load_payload(body: bytes) -> dict[str, Any]:
+    """Decode a delivery body into its JSON object."""
+    try:
+        data = json.loads(body)
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise WebhookError("bad_payload", f"payload is not JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise WebhookError("bad_payload", "payload is not a JSON object")
+    return data
+
+
+def _obj(data: dict[str, Any], key: str) -> dict[str, Any]:
+    value = data.get(key)
+    if not isinstance(value, dict):
+        raise WebhookError("bad_payload", f"payload field {key!r} must be an object")
+    return value
+
+
+def _str(data: dict[str, Any], key: str, *, optional: bool = False) -> str:
+    value = data.get(key)
+    if value is None and optional:
+        return ""
+    if not isinstance(value, str):
+        raise WebhookError("bad_payload", f"payload field {key!r} must be a string")
+    return value
+
+
+def _opt_str(data: dict[str, Any], key: str) -> str | None:
+    value = data.get(key)
+    if value is not None and not isinstance(value, str):
+        raise WebhookError("bad_payload", f"payload field {key!r} must be a string or null")
+    return value
+
+
+def _int(data: dict[str, Any], key: str, default: int | None = None) -> int:
+    value = data.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise WebhookError("bad_payload", f"payload field {key!r} must be an integer")
+    return value
+
+
+def _time(data: dict[str, Any], key: str) -> datetime | None:
+    value = _opt_str(data, key)
+    if not value:
+        return None
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise WebhookError("bad_payload", f"payload field {key!r} is not a timestamp") from None
+
+
+def parse_workflow_run(data: dict[str, Any]) -> WorkflowRunEvent:
+    """Read the fields of a `workflow_run` delivery the service uses."""
+    run = _obj(data, "workflow_run")
+    return WorkflowRunEvent(
+        action=_str(data, "action"),
+        run_id=_int(run, "id"),
+        workflow_name=_str(run, "name"),
+        head_branch=_opt_str(run, "head_branch"),
+        head_sha=_opt_str(run, "head_sha"),
+        html_url=_opt_str(run, "html_url"),
+        run_started_at=_time(run, "run_started_at"),
+        conclusion=_opt_str(run, "conclusion"),
+        run_attempt=_int(run, "run_attempt", 1),
+    )
+
+
+def parse_issue(data: dict[str, Any]) -> IssueEvent:
+    """Read the fields of an `issues` delivery the service uses."""
+    issue = _obj(data, "issue")
+    return IssueEvent(
+        action=_str(data, "action"),
+        number=_int(issue, "number"),
+        state=_str(issue, "state"),
+        state_reason=_opt_str(issue, "state_reason"),
+        title=_str(issue, "title", optional=True),
+        updated_at=_time(issue, "updated_at"),
+    )
+
+
+def parse_comment(data: dict[str, Any]) -> CommentEvent:
+    """Read the fields of an `issue_comment` delivery the service uses."""
+    issue = _obj(data, "issue")
+    comment = _obj(data, "comment")
+    user = _obj(comment, "user")
+    return CommentEvent(
+        action=_str(data, "action"),
+        issue_number=_int(issue, "number"),
+        comment_id=_int(comment, "id"),
+        body=_str(comment, "body", optional=True),
+        user_login=_str(user, "login"),
+        user_type=_str(user, "type", optional=True),
+        author_association=_str(comment, "author_association", optional=True),
+    )
+
+
+_PARSERS: dict[str, Callable[[dict[str, Any]], Event]] = {
+    "workflow_run": parse_workflow_run,
+    "issues": parse_issue,
+    "issue_comment": parse_comment,
+}
+
+
+def parse_event(event: str, body: bytes) -> Event | None:
+    """Parse a delivery of a handled event; None for events the service does not handle."""
+    parser = _PARSERS.get(event)
+    if parser is None:
+        return None
+    return parser(load_payload(body))
+
+
+# --- /triage commands -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class StatusCommand:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class LinkCommand:
+    pattern: str
+
+
+@dataclass(frozen=True, slots=True)
+class UnlinkCommand:
+    pattern: str
+
+
+@dataclass(frozen=True, slots=True)
+class WrongCommand:
+    run_id: str
+    nodeid: str
+
+
+Command = StatusCommand | LinkCommand | UnlinkCommand | WrongCommand
+
+USAGE = (
+    "Usage: `/triage status`, `/triage link <node-id glob or fingerprint>`, "
+    "`/triage unlink <node-id glob or fingerprint>`, `/triage wrong <run id> <node id>`"
+)
+_COMMAND_LINE = re.compile(r"^\s*/triage(?:\s+(?P<rest>.*))?$")
+MAX_ARGUMENT = 500
+
+
+def find_command(body: str) -> str | None:
+    """Return the first line of `body` that is a `/triage` command, if any."""
+    for line in body.splitlines():
+        match = _COMMAND_LINE.match(line)
+        if match:
+            return (match.group("rest") or "").strip()
+    return None
+
+
+def parse_command(body: str) -> Command | None:
+    """Parse the `/triage` command in a comment; None when the comment holds none."""
+    rest = find_command(body)
+    if rest is None:
+        return None
+    try:
+        words = shlex.split(rest)
+    except ValueError as exc:
+        raise WebhookError("bad_command", f"cannot read the command: {exc}. {USAGE}") from None
+    if any(len(word) > MAX_ARGUMENT for word in words):
+        raise WebhookError("bad_command", f"an argument is longer than {MAX_ARGUMENT} characters")
+    verb, args = (words[0].lower(), words[1:]) if words else ("", [])
+    if verb == "status" and not args:
+        return StatusCommand()
+    if verb in ("link", "unlink") and len(args) == 1:
+        return LinkCommand(args[0]) if verb == "link" else UnlinkCommand(args[0])
+    if verb == "wrong" and len(args) == 2:
+        return WrongCommand(run_id=args[0], nodeid=args[1])
+    raise WebhookError("bad_command", f"unknown or incomplete command `/triage {rest}`. {USAGE}")

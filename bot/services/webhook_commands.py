@@ -1,0 +1,92 @@
+"""`/triage` commands and issue-state events, applied through the links service."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+
+from bot.core.webhook import Command, LinkCommand, StatusCommand, UnlinkCommand
+from bot.ports import UnitOfWork
+from bot.services import links
+
+
+def store_issue_state(
+    uow: UnitOfWork,
+    known: Mapping[int, str],
+    *,
+    issue: int,
+    state: str,
+    reason: str | None,
+    updated_at: datetime,
+) -> bool:
+    """Store a known issue's GitHub state (newest wins); False when it is no known issue."""
+    if issue not in known:
+        return False
+    links.set_issue_state(
+        uow, number=issue, state=state, title=known[issue], state_reason=reason,
+        updated_at=updated_at,
+    )  # fmt: skip
+    return True
+
+
+def _status(uow: UnitOfWork, known: Mapping[int, str], issue: int) -> str:
+    if issue not in known:
+        return f"#{issue} is not in the knowledge base, so no failures are matched to it."
+    stats = next((s for s in uow.reads.issue_stats() if s.issue == issue), None)
+    state = next((s.state for s in uow.issues.all() if s.number == issue), "unknown")
+    lines = [f"**{known[issue]}** (#{issue}, {state})"]
+    if stats is None or not stats.occurrences:
+        lines.append("No matched failures stored yet.")
+    else:
+        last = stats.last_seen.strftime("%Y-%m-%d %H:%M UTC") if stats.last_seen else "never"
+        lines.append(f"{stats.occurrences} failures in {stats.runs} runs, last seen {last}.")
+    for rule in (r for r in uow.reads.rule_stats() if r.issue == issue):
+        lines.append(f"- rule `{rule.rule}`: {rule.matches} matches, {rule.wrong} marked wrong")
+    for link in (lk for lk in uow.links.links() if lk.issue == issue):
+        lines.append(f"- manual link ({link.kind}) `{link.pattern}` by @{link.created_by}")
+    return "\n".join(lines)
+
+
+def _link(
+    uow: UnitOfWork, known: Mapping[int, str], command: LinkCommand, *, issue: int, user: str,
+    now: datetime,
+) -> str:  # fmt: skip
+    if issue not in known:
+        return f"#{issue} is not a known issue; add it to knowledge/ before linking to it."
+    done = links.link(uow, issue=issue, target=command.pattern, by=user, now=now)
+    verb = "linked" if done.created else "re-pointed"
+    return f"{verb} {done.kind} `{done.pattern}` to #{issue}."
+
+
+def run_command(
+    uow: UnitOfWork,
+    known: Mapping[int, str],
+    command: Command,
+    *,
+    issue: int,
+    user: str,
+    now: datetime,
+) -> str:
+    """Apply a command on `issue` in the caller's transaction; return the reply text.
+
+    Raises TriageError (bad pattern, unknown run or test) for the caller to answer.
+    """
+    if isinstance(command, StatusCommand):
+        return _status(uow, known, issue)
+    if isinstance(command, LinkCommand):
+        return _link(uow, known, command, issue=issue, user=user, now=now)
+    if isinstance(command, UnlinkCommand):
+        gone = links.unlink(uow, target=command.pattern)
+        if gone is None:
+            return f"no link `{command.pattern}` found; nothing changed."
+        return f"unlinked {gone.kind} `{gone.pattern}` (it pointed to #{gone.issue})."
+    try:
+        run_id = int(command.run_id.lstrip("#"))
+    except ValueError:
+        return f"`{command.run_id}` is not a run id."
+    wrong = links.record_wrong_match(
+        uow, run_id=run_id, nodeid=command.nodeid, reported_by=user, now=now
+    )
+    rule = f"rule `{wrong.rule}`" if wrong.rule else "no rule"
+    verdict = "recorded" if wrong.created else "was already recorded"
+    return f"wrong match of `{wrong.nodeid}` in run {run_id} ({rule}) {verdict}."

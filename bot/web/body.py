@@ -1,0 +1,65 @@
+"""Read a request body without buffering past a limit; undo gzip Content-Encoding with a cap."""
+
+from __future__ import annotations
+
+import zlib
+
+from fastapi import Request
+
+from bot.web.errors import ApiError
+
+_CHUNK = 256 * 1024
+
+
+def _too_large(max_bytes: int, what: str) -> ApiError:
+    return ApiError(413, "too_large", f"{what} is larger than the limit of {max_bytes} bytes")
+
+
+async def read_capped(request: Request, max_bytes: int, what: str = "request body") -> bytes:
+    """Return the raw body; 413 as soon as Content-Length or the streamed bytes pass max_bytes."""
+    declared = request.headers.get("content-length")
+    if declared is not None:
+        try:
+            size = int(declared)
+        except ValueError:
+            raise ApiError(400, "bad_request", "Content-Length is not a number") from None
+        if size > max_bytes:
+            raise _too_large(max_bytes, what)
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > max_bytes:
+            raise _too_large(max_bytes, what)
+    return bytes(body)
+
+
+def gunzip_capped(data: bytes, max_bytes: int) -> bytes:
+    """Decompress a gzip body; 413 past max_bytes decompressed, 400 when it is not valid gzip."""
+    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    out = bytearray()
+    pending = data
+    try:
+        while pending:
+            out += inflater.decompress(pending, _CHUNK)
+            if len(out) > max_bytes:
+                raise _too_large(max_bytes, "decompressed report")
+            pending = inflater.unconsumed_tail
+            if inflater.eof:
+                break
+        if not inflater.eof:
+            raise ApiError(400, "bad_encoding", "gzip body is truncated")
+        if inflater.unused_data.strip(b"\x00"):
+            raise ApiError(400, "bad_encoding", "gzip body has trailing data or several members")
+    except zlib.error as exc:
+        raise ApiError(400, "bad_encoding", f"gzip body is not valid: {exc}") from None
+    return bytes(out)
+
+
+def decode_body(data: bytes, content_encoding: str | None, max_bytes: int) -> bytes:
+    """Undo the Content-Encoding of an upload (identity or gzip)."""
+    encoding = (content_encoding or "identity").strip().lower()
+    if encoding in ("", "identity"):
+        return data
+    if encoding in ("gzip", "x-gzip"):
+        return gunzip_capped(data, max_bytes)
+    raise ApiError(415, "unsupported_encoding", f"Content-Encoding {encoding!r} is not supported")
