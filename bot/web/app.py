@@ -21,6 +21,7 @@ from bot.store.deliveries import EngineDeliveryStore
 from bot.store.engine import make_engine
 from bot.store.migrate import upgrade
 from bot.store.outbox_queue import SqlOutboxQueue
+from bot.web import dashboard, metrics, objective
 from bot.web.deps import AppContext
 from bot.web.errors import install_error_handlers
 from bot.web.routers import api, health, outbox, runs, webhook
@@ -150,14 +151,10 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(api.router)
     app.include_router(webhook.router)
     app.include_router(outbox.router)
-    # --- reports helper: include the dashboard and /metrics routers here -------------------
-    from bot.web import dashboard, metrics, objective  # noqa: PLC0415 (this section only)
-
     # objective.router carries the lifespan that loads the criteria and starts the scheduler.
     app.include_router(objective.router)
     app.include_router(dashboard.router)
     app.include_router(metrics.router)
-    # --- end of reports helper's section ---------------------------------------------------
     return app
 
 
