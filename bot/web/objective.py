@@ -68,30 +68,38 @@ router = APIRouter(lifespan=_lifespan)
 
 
 class RegressionOut(BaseModel):
-    at: datetime
-    nodeid: str
+    at: datetime = Field(examples=["2026-11-09T06:12:00Z"])
+    nodeid: str = Field(examples=["tests/e2e/staging/test_chat.py::test_send_message"])
     reason: str = Field(examples=["new: FixtureLookupError: fixture 'real_services' not found"])
 
 
 class ResetOut(RegressionOut):
-    streak_before_days: int = Field(description="length of the streak this regression ended")
+    streak_before_days: int = Field(
+        description="length of the streak this regression ended", examples=[9]
+    )
 
 
 class ObjectiveOut(BaseModel):
     """The no-infrastructure-regression objective of one suite at one instant."""
 
     suite: str = Field(examples=["staging"])
-    at: datetime
+    at: datetime = Field(examples=["2026-11-24T09:00:00Z"])
     days: int = Field(description="length of the objective window", examples=[30])
     streak_days: int = Field(description="whole days since the last regression", examples=[15])
     progress: str = Field(examples=["15/30 days"])
     last_regression: RegressionOut | None
-    window_start: date
-    window_end: date
-    window_clean: bool = Field(description="no infrastructure regression in the window")
-    days_with_runs: int
-    coverage: float = Field(ge=0, le=1, description="share of window days with a run")
-    met: bool = Field(description="window clean and coverage at least the configured share")
+    window_start: date = Field(examples=["2026-10-26"])
+    window_end: date = Field(examples=["2026-11-24"])
+    window_clean: bool = Field(
+        description="no infrastructure regression in the window", examples=[False]
+    )
+    days_with_runs: int = Field(examples=[29])
+    coverage: float = Field(
+        ge=0, le=1, description="share of window days with a run", examples=[0.9667]
+    )
+    met: bool = Field(
+        description="window clean and coverage at least the configured share", examples=[False]
+    )
     resets: list[ResetOut] = Field(description="every regression that reset a streak")
 
 
@@ -158,7 +166,7 @@ def get_objective(
 
 class VerdictOut(BaseModel):
     id: str = Field(examples=["pass-chat"])
-    title: str
+    title: str = Field(examples=["chat tests pass at least 95% of the time"])
     kind: str = Field(examples=["pass_rate"])
     status: str = Field(description="met, not met or no data", examples=["not met"])
     evidence: str = Field(
@@ -167,7 +175,7 @@ class VerdictOut(BaseModel):
 
 
 class CriteriaOut(BaseModel):
-    suite: str
+    suite: str = Field(examples=["staging-e2e"])
     week: str = Field(examples=["2026-W47"])
     verdicts: list[VerdictOut]
 
