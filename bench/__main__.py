@@ -23,12 +23,7 @@ def main(argv: list[str]) -> int:
     if argv and argv[0] in ("-h", "--help"):
         print(f"usage: python -m bench [{'|'.join(BENCHES)}] [ARGS...]")
         return 0
-    if not argv:
-        for name, module in BENCHES.items():
-            print(f"== {name}")
-            importlib.import_module(module).main([])
-        return 0
-    name, *rest = argv
+    name, *rest = argv or ["all"]  # `all` runs every benchmark once and prints one table
     if name not in BENCHES:
         print(f"unknown benchmark {name!r}; known: {', '.join(BENCHES)}", file=sys.stderr)
         return 2

@@ -51,6 +51,7 @@ class Settings(BaseSettings):
     outbox_min_interval_s: float = 1.0
     outbox_max_attempts: int = 8
     outbox_backoff_base_s: float = 2.0
+    outbox_lease_s: float = 120.0  # a claimed row a dead sender left is retried after this
     comment_quiet_days: int = 7
     comment_daily_budget: int = 3
     comment_spike_factor: float = 3.0

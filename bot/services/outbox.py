@@ -46,6 +46,7 @@ class SenderConfig:
             min_interval_s=settings.outbox_min_interval_s,
             max_attempts=settings.outbox_max_attempts,
             backoff_base_s=settings.outbox_backoff_base_s,
+            lease_s=settings.outbox_lease_s,
         )
 
 

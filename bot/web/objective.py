@@ -153,7 +153,13 @@ def parse_at(value: str | None, now: datetime) -> datetime:
 def get_objective(
     context: Context,
     suite: Annotated[str, Query(min_length=1, max_length=200, examples=["staging"])],
-    at: Annotated[str | None, Query(description="ISO 8601 instant; now when left out")] = None,
+    at: Annotated[
+        str | None,
+        Query(
+            description="ISO 8601 instant; now when left out",
+            json_schema_extra={"format": "date-time"},
+        ),
+    ] = None,
 ) -> ObjectiveOut:
     """Answer the streak, last regression, clean window, coverage and reset history."""
     when = parse_at(at, context.clock())
@@ -191,7 +197,12 @@ def get_criteria(
     context: Context,
     suite: Annotated[str, Query(min_length=1, max_length=200, examples=["staging"])],
     week: Annotated[
-        str | None, Query(description="ISO week; the last complete one when left out")
+        str | None,
+        Query(
+            description="ISO week; the last complete one when left out",
+            pattern=r"^\d{4}-W\d{2}$",
+            examples=["2026-W47"],
+        ),
     ] = None,
 ) -> CriteriaOut:
     """Answer each criterion's verdict (met, not met, no data) and its evidence."""

@@ -120,5 +120,8 @@ def test_criteria_api(site: httpx.Client) -> None:
     default = site.get("/api/v1/criteria", params={"suite": "staging"}).json()
     assert default["week"] == "2026-W46"  # the last complete week at NOW (Monday of W47)
     bad = site.get("/api/v1/criteria", params={"suite": "staging", "week": "W9"})
-    assert (bad.status_code, bad.json()["error"]) == (422, "bad_week")
+    assert bad.status_code == 422
+    assert "pattern" in bad.text  # the OpenAPI document declares the 2026-W47 shape
+    no_such = site.get("/api/v1/criteria", params={"suite": "staging", "week": "2026-W99"})
+    assert (no_such.status_code, no_such.json()["error"]) == (422, "bad_week")
     assert site.get("/api/v1/criteria", params={"suite": "nope"}).status_code == 404

@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, Field
 
 from bot.ports import FailureRecord, RunRecord
@@ -19,6 +19,8 @@ from bot.web.errors import ApiError, error_responses
 router = APIRouter(prefix="/api/v1", tags=["read"])
 
 Page = Annotated[int, Query(ge=1, le=1_000_000, description="1-based page number")]
+# Bounded so a huge id is a 422, not an integer overflow in the database driver.
+RunId = Annotated[int, Path(ge=1, le=2**63 - 1, description="a run id", examples=[42])]
 PerPage = Annotated[int, Query(ge=1, le=1000, description="items per page (capped by settings)")]
 
 
@@ -149,7 +151,7 @@ def list_runs(
 
 @router.get("/runs/{run_id}", response_model=RunDetail, summary="One run with its failures",
             responses=error_responses(404, 422))  # fmt: skip
-def get_run(context: Context, run_id: int) -> RunDetail:
+def get_run(context: Context, run_id: RunId) -> RunDetail:
     """Return a run and every failure in it."""
     with _reading(context) as uow:
         record = uow.runs.get(run_id=run_id)

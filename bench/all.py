@@ -1,0 +1,185 @@
+"""Every benchmark in one run: `python -m bench all` prints one Markdown table of the figures.
+
+Ratios compare figures measured in this same run. `--quick` shrinks every size (a smoke run).
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from bench import http, memory, webhook
+from bot.core.knowledge import parse_knowledge
+from bot.core.model import Failure, Outcome, Phase
+
+Row = tuple[str, str, str, str]  # benchmark, case, figure, ratio / note
+KNOWLEDGE = Path(__file__).resolve().parent.parent / "knowledge"
+EVIL = "(a+)+$"
+
+
+def _bench(module: str, *args: str) -> str:
+    """Run `python -m MODULE ARGS` in a child process and return what it printed."""
+    done = subprocess.run(
+        [sys.executable, "-m", module, *args], capture_output=True, text=True, check=False
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"{module} {args} failed: {done.stderr.strip()[-500:]}")
+    return done.stdout
+
+
+def _num(pattern: str, text: str) -> float:
+    found = re.search(pattern, text)
+    if found is None:
+        raise RuntimeError(f"no {pattern!r} in the output:\n{text}")
+    return float(found.group(1).replace(",", ""))
+
+
+def matcher_rows(quick: bool) -> list[Row]:
+    """Our matcher against a plain re.search loop over the same 200 rules."""
+    sizes = ["--failures", "2000", "--naive", "500"] if quick else ["--failures", "50000"]
+    out = _bench("bench", "matcher", *sizes, *([] if quick else ["--naive", "5000"]))
+    ours, plain = _num(r"ours:\s+([\d,]+)", out), _num(r"plain:\s+([\d,]+)", out)
+    agree = re.search(r"agreement with the plain loop: (\S+)", out)
+    case = "200 rules, varied failures"
+    return [
+        ("matcher", f"{case}: ours", f"{ours:,.0f} failures/s", f"{ours / plain:.1f}x plain"),
+        ("matcher", f"{case}: plain re.search loop", f"{plain:,.0f} failures/s",
+         f"same matches: {agree.group(1) if agree else '?'}"),
+    ]  # fmt: skip
+
+
+def redos_rows(quick: bool) -> list[Row]:
+    """A rule `(a+)+$` against `aaa…!`: RE2 in our matcher, and Python's re for scale."""
+    files = {"categories.toml": (KNOWLEDGE / "categories.toml").read_text()}
+    files["issues/9999-redos.toml"] = (
+        'issue = 9999\ntitle = "catastrophic"\ncategory = "product"\n\n'
+        f"[[rules]]\nid = \"evil\"\nmessage = '''{EVIL}'''\n"
+    )
+    kb = parse_knowledge(files)
+    n = 100_000
+    failure = Failure(
+        nodeid="tests/test_x.py::test_x", phase=Phase.CALL, outcome=Outcome.FAILED,
+        exception="ValueError", chain=("ValueError",), message="a" * n + "!", text="a" * n + "!",
+        keywords=frozenset(),
+    )  # fmt: skip
+    started = time.perf_counter()
+    kb.match_many([failure])
+    ours = time.perf_counter() - started
+    k = 18 if quick else 24
+    started = time.perf_counter()
+    re.search(EVIL, "a" * k + "!")
+    plain = time.perf_counter() - started
+    return [
+        ("catastrophic regex", f"{EVIL} on {n:,} a's + '!' (RE2 matcher)", f"{ours * 1000:.1f} ms",
+         "linear time"),
+        ("catastrophic regex", f"{EVIL} on {k} a's + '!' (Python re)", f"{plain * 1000:.0f} ms",
+         "doubles with each extra 'a'"),
+    ]  # fmt: skip
+
+
+def http_rows(quick: bool, kinds: list[str]) -> list[Row]:
+    """Gzip uploads over HTTP to a real service, per database, 20% failing tests."""
+    sizes = [200, 1000] if quick else [1000, 10_000, 50_000]
+    figures = http.measure(kinds, sizes)
+    sqlite = {f.tests: f.seconds for f in figures if f.kind == "sqlite"}
+    rows = []
+    for f in figures:
+        ratio = f"{f.seconds / sqlite[f.tests]:.2f}x sqlite" if f.kind != "sqlite" else ""
+        case = f"{f.kind}, {f.tests:,} tests ({f.mb:.0f} MB JSON, {f.gzip_mb:.1f} MB gzip)"
+        rows.append(("ingest over HTTP", case, f"{f.seconds:.2f} s ({f.tests_per_s:,.0f} tests/s)",
+                     ratio))  # fmt: skip
+    return rows
+
+
+def objective_rows(quick: bool, kinds: list[str]) -> list[Row]:
+    """Objective, weekly report and dashboard over a year of daily runs (bench.objective)."""
+    args = ["--days", "30", "--tests", "500", "--repeat", "1"] if quick else ["--repeat", "3"]
+    out = _bench("bench.objective", *args, *([] if "postgres" in kinds else ["--skip-postgres"]))
+    head = out.splitlines()[0].replace(" daily runs of ", " days x ").replace(" a run", "/run")
+    found: dict[tuple[str, str], float] = {}
+    for block in re.split(r"\n(?=\w+: loaded)", out)[1:]:
+        kind = block.split(":", 1)[0]
+        for what in ("objective", "weekly report", "dashboard"):
+            found[kind, what] = _num(rf"{what}\s+median\s+([\d.]+)", block)
+    rows = []
+    for (kind, what), ms in found.items():
+        base = found.get(("sqlite", what))
+        ratio = f"{ms / base:.2f}x sqlite" if kind != "sqlite" and base else ""
+        rows.append(("objective/report", f"{kind}, {what} ({head})", f"{ms:.1f} ms median", ratio))
+    return rows
+
+
+def webhook_rows(quick: bool, kinds: list[str]) -> list[Row]:
+    """Signed `issues` deliveries per second, one client and several at once."""
+    figures = webhook.measure(kinds, 40 if quick else 400, 4)
+    rows = []
+    for f in figures:
+        one = next(g for g in figures if g.kind == f.kind and g.clients == 1)
+        note = f"{f.per_s / one.per_s:.2f}x one client" if f.clients > 1 else ""
+        rows.append(("signed webhooks", f"{f.kind}, {f.clients} client(s), {f.deliveries} issues "
+                     "events", f"{f.per_s:,.0f} deliveries/s", note))  # fmt: skip
+    return rows
+
+
+def memory_rows(quick: bool) -> list[Row]:
+    """Peak RSS of reading a pytest-json-report of each size, in a fresh process."""
+    rows = []
+    for f in memory.measure([2.0] if quick else [10.0, 50.0, 100.0], ["json"]):
+        rows.append((
+            "peak memory", f"read {f.size / 1e6:.0f} MB JSON ({f.tests:,} tests)",
+            f"{f.grown / 1e6:.0f} MB above a {f.base / 1e6:.0f} MB baseline",
+            f"{f.grown / f.size:.2f}x report size",
+        ))  # fmt: skip
+    return rows
+
+
+def collect(quick: bool, kinds: list[str], only: set[str] | None = None) -> list[Row]:
+    """Run the chosen benchmarks in turn; return every row."""
+    sections: dict[str, Callable[[], list[Row]]] = {
+        "matcher": lambda: matcher_rows(quick),
+        "redos": lambda: redos_rows(quick),
+        "http": lambda: http_rows(quick, kinds),
+        "objective": lambda: objective_rows(quick, kinds),
+        "webhook": lambda: webhook_rows(quick, kinds),
+        "memory": lambda: memory_rows(quick),
+    }
+    rows: list[Row] = []
+    for name, section in sections.items():
+        if only is None or name in only:
+            started = time.perf_counter()
+            rows += section()
+            print(f"[{name}: {time.perf_counter() - started:.0f} s]", file=sys.stderr)
+    return rows
+
+
+def markdown(rows: list[Row]) -> str:
+    """Format the rows as a Markdown table."""
+    lines = ["| benchmark | case | figure | ratio (same run) |", "|---|---|---|---|"]
+    for row in rows:
+        lines.append("| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str]) -> None:
+    """Run every benchmark and print the Markdown table."""
+    parser = argparse.ArgumentParser(prog="python -m bench all")
+    parser.add_argument("--quick", action="store_true", help="tiny sizes, for a smoke run")
+    parser.add_argument("--no-postgres", action="store_true")
+    parser.add_argument(
+        "--only", help="comma-separated: matcher,redos,http,objective,webhook,memory"
+    )
+    args = parser.parse_args(argv)
+    kinds = ["sqlite"] if args.no_postgres else ["sqlite", "postgres"]
+    started = time.perf_counter()
+    rows = collect(args.quick, kinds, set(args.only.split(",")) if args.only else None)
+    print(markdown(rows))
+    print(f"\n{len(rows)} figures in {time.perf_counter() - started:.0f} s")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
