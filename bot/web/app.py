@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 
@@ -57,49 +56,53 @@ def _resume_pending(context: AppContext, waiting_since: datetime, stuck_since: d
         log.info("finished %d waiting webhook deliveries", done)
 
 
-async def _retry_deliveries(context: AppContext) -> None:
+def _retry_deliveries(context: AppContext, stop: threading.Event) -> None:
     # At start: whatever a crash or restart left. Then, now and again: failed attempts, and
     # deliveries stuck processing for so long that their worker must be gone.
     started = context.clock()
-    await asyncio.to_thread(_resume_pending, context, started, started)
-    while True:
-        await asyncio.sleep(context.retry_interval_s)
+    _resume_pending(context, started, started)
+    while not stop.wait(context.retry_interval_s):
         now = context.clock()
-        await asyncio.to_thread(
-            _resume_pending,
-            context,
-            now - timedelta(seconds=context.retry_after_s),
-            now - STUCK_AFTER,
-        )
+        _resume_pending(context, now - timedelta(seconds=context.retry_after_s), now - STUCK_AFTER)
 
 
-class _SenderThread:
-    """The outbox sender, draining in a thread of its own until the app stops."""
+class _Loop:
+    """A background loop in a thread of its own, stopped and joined before the engine closes.
 
-    def __init__(self, context: AppContext) -> None:
-        assert context.engine is not None
-        self._stop = threading.Event()
-        sender = OutboxSender(
-            SqlOutboxQueue(context.engine),
-            context.gateway,
-            config=SenderConfig.from_settings(context.settings),
-            sleep=self._stop.wait,  # so a rate-limit pause ends at shutdown too
-        )
-        self._thread = threading.Thread(
-            target=run_sender_forever, args=(self._stop, sender), name="outbox-sender", daemon=True
-        )
+    Threads, not asyncio tasks: cancelling a task that awaits to_thread() leaves its thread
+    running against an engine that is being disposed.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        body: Callable[[threading.Event], None],
+        stop: threading.Event | None = None,
+    ) -> None:
+        self._stop = stop or threading.Event()
+        self._thread = threading.Thread(target=body, args=(self._stop,), name=name, daemon=True)
         self._thread.start()
 
     def stop(self) -> None:
         self._stop.set()
-        self._thread.join(timeout=10)
+        self._thread.join(timeout=30)
 
 
-def _start_sender(context: AppContext) -> _SenderThread | None:
+def _start_loops(context: AppContext) -> list[_Loop]:
+    assert context.engine is not None
+    loops = [_Loop("webhook-retries", lambda stop: _retry_deliveries(context, stop))]
     if not context.settings.outbox_sender_enabled:
         log.info("outbox sender disabled: run `triage-bot outbox drain` to send GitHub writes")
-        return None
-    return _SenderThread(context)
+        return loops
+    stop = threading.Event()
+    sender = OutboxSender(
+        SqlOutboxQueue(context.engine),
+        context.gateway,
+        config=SenderConfig.from_settings(context.settings),
+        sleep=stop.wait,  # so a rate-limit pause ends at shutdown too
+    )
+    loops.append(_Loop("outbox-sender", lambda s: run_sender_forever(s, sender), stop))
+    return loops
 
 
 @asynccontextmanager
@@ -110,17 +113,13 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     context.engine = make_engine(
         settings.database_url, busy_timeout_ms=settings.sqlite_busy_timeout_ms
     )
-    retries = asyncio.create_task(_retry_deliveries(context))
-    sender = _start_sender(context)
+    loops = _start_loops(context)
     log.info("triage-bot ready (%s)", "GitHub dry-run" if context.dry_run else "GitHub live")
     try:
         yield
     finally:
-        if sender is not None:
-            sender.stop()
-        retries.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await retries
+        for loop in loops:
+            await asyncio.to_thread(loop.stop)
         context.engine.dispose()
 
 
