@@ -90,6 +90,7 @@ def test_gzip_bomb_is_rejected_with_bounded_memory(service: tuple[str, str, int]
         (b"not a report at all", None, 400),
         (b'{"tests": "nope"}', None, 400),
     ],
+    ids=["bad-gzip", "cut-gzip", "brotli", "not-a-report", "wrong-shape"],
 )
 def test_malformed_bodies_get_a_json_4xx(
     service: tuple[str, str, int], body: bytes, encoding: str | None, status: int
