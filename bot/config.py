@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_KNOWLEDGE_DIR = Path(__file__).resolve().parent.parent / "knowledge"
@@ -65,10 +66,32 @@ class Settings(BaseSettings):
     objective_min_coverage: float = 0.9
     report_issue: int = 623
     report_as_new_issue: bool = False
-    report_day: str = "mon"
-    report_hour: int = 9
+    report_day: str = "mon"  # a weekday name: "mon" or "monday"; never a number
+    report_hour: int = Field(default=9, ge=0, le=23)
     report_timezone: str = "UTC"
     scheduler_enabled: bool = True
+
+    @field_validator("report_day")
+    @classmethod
+    def _weekday_name(cls, value: str) -> str:
+        # APScheduler 3 counts day 0 as Monday, unlike cron: names avoid that trap.
+        day = value.strip().lower()
+        if day[:3] not in WEEKDAYS or (len(day) > 3 and day not in WEEKDAY_NAMES):
+            raise ValueError(f"must be a weekday name such as mon or monday, not {value!r}")
+        return day[:3]
+
+    @field_validator("report_timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}") from None
+        return value
+
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+WEEKDAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
 def get_settings() -> Settings:

@@ -12,32 +12,21 @@ from apscheduler.triggers.cron import CronTrigger
 
 from bot.config import Settings
 from bot.core.criteria import Criterion
-from bot.core.errors import TriageError
 from bot.ports import ReportsUowFactory
 from bot.services.weekly import post_due_reports
 
 log = logging.getLogger(__name__)
-DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 JOB_ID = "weekly-report"
 
 
 def weekly_trigger(settings: Settings) -> CronTrigger:
-    """Build the weekly cron trigger; weekday names only, since 3.x counts 0 as Monday."""
-    day = settings.report_day.strip().lower()
-    if day not in DAY_NAMES:
-        raise TriageError(
-            "bad_report_day",
-            f"report_day must be one of {', '.join(DAY_NAMES)}, not {settings.report_day!r}",
-        )
-    if not 0 <= settings.report_hour <= 23:
-        raise TriageError("bad_report_hour", "report_hour must be between 0 and 23")
-    try:
-        tz = ZoneInfo(settings.report_timezone)
-    except (ValueError, KeyError) as exc:
-        raise TriageError(
-            "bad_timezone", f"unknown time zone {settings.report_timezone!r}"
-        ) from exc
-    return CronTrigger(day_of_week=day, hour=settings.report_hour, minute=0, timezone=tz)
+    """Build the weekly cron trigger; Settings has checked the weekday name, hour and zone."""
+    return CronTrigger(
+        day_of_week=settings.report_day,
+        hour=settings.report_hour,
+        minute=0,
+        timezone=ZoneInfo(settings.report_timezone),
+    )
 
 
 def weekly_job(

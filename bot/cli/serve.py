@@ -12,6 +12,7 @@ from pydantic import ValidationError
 from bot.config import Settings, get_settings
 from bot.core.errors import TriageError
 from bot.core.knowledge import load_knowledge
+from bot.store.migrate import upgrade
 
 
 class LogLevel(StrEnum):
@@ -26,7 +27,7 @@ APP_FACTORY = "bot.web.app:create_app_from_env"
 
 
 def preflight() -> Settings:
-    """Read settings and the knowledge base; one clear line and exit 2 when either is bad."""
+    """Check settings, knowledge base and database; one clear line and exit 2 when one is bad."""
     try:
         settings = get_settings()
     except ValidationError as exc:
@@ -38,6 +39,11 @@ def preflight() -> Settings:
         load_knowledge(settings.knowledge_dir)
     except TriageError as exc:
         typer.echo(f"error: knowledge base {settings.knowledge_dir}: {exc.message}", err=True)
+        raise typer.Exit(2) from None
+    try:
+        upgrade(settings.database_url)  # the app runs it again at start: a no-op by then
+    except TriageError as exc:
+        typer.echo(f"error: database: {exc.message}", err=True)
         raise typer.Exit(2) from None
     return settings
 

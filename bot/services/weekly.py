@@ -103,7 +103,15 @@ def post_week(
     settings: Settings,
     criteria: Sequence[Criterion],
 ) -> bool:
-    """Claim the week, render and enqueue the report in one transaction; False if claimed."""
+    """Claim the week, render and enqueue the report in one transaction; False if claimed.
+
+    Only a week that has ended is posted: claiming a running week would block its real report.
+    """
+    _, end = week.bounds(report_tz(settings))
+    if end > now:
+        raise TriageError(
+            "week_not_over", f"{week} ends {end:%Y-%m-%d %H:%M %Z}: only an ended week is posted"
+        )
     with uow(write=True) as tx:
         if suite not in tx.reports.suites():
             raise UnknownSuiteError("unknown_suite", f"no run of suite {suite!r} was ever ingested")
@@ -146,6 +154,9 @@ def post_due_reports(
                 )
             except TriageError as exc:
                 log.warning("weekly report %s %s not posted: %s", suite, week, exc.message)
+                continue
+            except Exception:  # one suite's failure must not cost the others their report
+                log.exception("weekly report %s %s failed", suite, week)
                 continue
             if done:
                 posted.append((suite, week))

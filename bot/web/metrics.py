@@ -22,6 +22,11 @@ def label(value: object) -> str:
     return f'"{text}"'
 
 
+def number(value: float) -> str:
+    """Write a sample value exactly: integers whole, floats with every digit (no 1.23e+06)."""
+    return str(int(value)) if float(value).is_integer() else repr(float(value))
+
+
 def family(
     name: str, kind: str, help_text: str, samples: Iterable[tuple[dict[str, object], float]]
 ) -> list[str]:
@@ -29,7 +34,7 @@ def family(
     lines = [f"# HELP {name} {help_text}", f"# TYPE {name} {kind}"]
     for labels, value in samples:
         inner = ",".join(f"{k}={label(v)}" for k, v in labels.items())
-        lines.append(f"{name}{{{inner}}} {value:g}" if inner else f"{name} {value:g}")
+        lines.append(f"{name}{{{inner}}} {number(value)}" if inner else f"{name} {number(value)}")
     return lines
 
 

@@ -11,6 +11,7 @@ from sqlalchemy import text
 
 from bot.config import Settings
 from bot.core.criteria import load_criteria
+from bot.core.errors import TriageError
 from bot.core.intents import CreateIssue, PostComment
 from bot.core.weekly import IsoWeek
 from bot.ports import Outbox
@@ -145,3 +146,18 @@ def test_claim_and_real_outbox_row_commit_together(db: Any) -> None:
         claims = conn.execute(text("SELECT suite, iso_week FROM weekly_report_claims")).all()
     assert [(r[0], r[2]) for r in rows] == [("weekly:staging:2026-W46", "pending")]
     assert [tuple(c) for c in claims] == [("staging", "2026-W46")]
+
+
+def test_a_week_still_running_is_refused_and_does_not_block_its_report(db: Any) -> None:
+    outbox = RecordingOutbox()
+    uow = uow_factory(db, outbox=lambda _s: outbox)
+    w47 = IsoWeek(2026, 47)
+    with pytest.raises(TriageError) as refused:
+        post_week(uow, suite="staging", week=w47, now=NOW, settings=SETTINGS, criteria=CRITERIA)
+    assert refused.value.reason == "week_not_over"
+    assert not outbox.intents
+    # A week later the scheduled job posts it: nothing was claimed by the refused attempt.
+    later = NOW + timedelta(days=7)
+    posted = post_due_reports(uow, now=later, settings=SETTINGS, criteria=CRITERIA)
+    assert ("staging", w47) in posted
+    assert "weekly:staging:2026-W47" in outbox.intents

@@ -8,6 +8,7 @@ import httpx
 import pytest
 
 from bot.web.app import create_app
+from bot.web.metrics import family, number
 from tests.web.conftest import make_settings, serving
 from tests.web.test_dashboard_api import NOW, seeded
 
@@ -41,3 +42,13 @@ def test_metrics_values(metrics: httpx.Response) -> None:
     assert 'triage_objective_streak_days{suite="staging"} 13' in lines
     assert 'triage_objective_met{suite="staging"} 0' in lines
     assert "# TYPE triage_failures_total counter" in lines
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [(0, "0"), (1_234_567, "1234567"), (730_000.0, "730000"), (0.9667, "0.9667"), (2.5, "2.5")],
+)
+def test_sample_values_keep_every_digit(value: float, text: str) -> None:
+    assert number(value) == text
+    (line,) = [x for x in family("m", "gauge", "h", [({}, value)]) if x.startswith("m ")]
+    assert line == f"m {text}"
