@@ -78,6 +78,7 @@ def test_no_runs_at_all() -> None:
     inputs = ObjectiveInputs("s", T0, 30, 0.9, None, [], [], UTC)
     obj = compute(inputs)
     assert (obj.streak_days, obj.coverage, obj.met) == (0, 0.0, False)
+    assert obj.window_clean is False  # no run in the window: nothing shows it clean
 
 
 def test_naive_time_is_refused() -> None:
