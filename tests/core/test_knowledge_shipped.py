@@ -61,7 +61,7 @@ POSITIVE = [
         ),
         1086,
     ),
-    ("1086-named", make("RuntimeError", "ClickHouse query timed out after 30s"), 1086),
+    ("1086-named", make("RuntimeError", "timed out connecting to ClickHouse after 30s"), 1086),
     (
         "1029-client",
         make(
@@ -82,7 +82,7 @@ POSITIVE = [
         make("jwt.exceptions.InvalidSignatureError", "Signature verification failed"),
         1087,
     ),
-    ("1087-jwt-message", make("app.auth.AuthError", "Invalid token: bad padding"), 1087),
+    ("1087-jwt-message", make("app.auth.AuthError", "Invalid JWT: bad padding"), 1087),
     (
         "1087-auth-service",
         make("app.auth.AuthServiceError", "auth service returned 401 Unauthorized for /token"),
@@ -111,7 +111,12 @@ POSITIVE = [
     ),
     (
         "1111",
-        make("AttributeError", "'TestCheckout' object has no attribute 'cart'"),
+        make(
+            "AttributeError",
+            "'TestCheckout' object has no attribute 'cart'",
+            text=">       self.cart.add(1)\nE       AttributeError: 'TestCheckout' object has no "
+            "attribute 'cart'",
+        ),
         1111,
     ),
 ]
@@ -150,6 +155,29 @@ NEGATIVE = [
     (
         "import",
         make("ModuleNotFoundError", "No module named 'clickhouse_driver'", phase=Phase.COLLECT),
+    ),
+    ("api-invalid-token", make("ValueError", "invalid token in expression")),
+    ("http-403-invalid-token", make("fastapi.exceptions.HTTPException", "403: Invalid token")),
+    (
+        "assert-redis-message",
+        make("AssertionError", "expected Error 111 connecting to redis:6379 to be retried"),
+    ),
+    ("clickhouse-slow-insert", make("Failed", "ClickHouse insert timed out after 10 s")),
+    (
+        "backend-auth-path-401",
+        make(
+            "httpx.HTTPStatusError",
+            "Client error '401 Unauthorized' for url 'http://backend:8000/api/auth/me'",
+        ),
+    ),
+    (
+        "attr-test-helper-object",
+        make(
+            "AttributeError",
+            "'TestDataFactory' object has no attribute 'orders'",
+            text=">       factory.orders.create()\nE       AttributeError: 'TestDataFactory' "
+            "object has no attribute 'orders'",
+        ),
     ),
 ]
 
