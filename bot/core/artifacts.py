@@ -9,7 +9,8 @@ import zlib
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
-from bot.core.errors import TriageError
+from bot.core.errors import ReportError, TriageError
+from bot.core.reports import read_report_bytes
 
 REPORT_SUFFIXES = (".json", ".jsonl", ".xml", ".gz")
 GZIP_MAGIC = b"\x1f\x8b"
@@ -106,7 +107,11 @@ _PREFERENCE = (".json", ".jsonl", ".xml", ".gz")
 
 
 def pick_report(reports: list[ReportFile]) -> ReportFile | None:
-    """Choose the one report of an artifact to ingest: JSON report first, then report-log, XML."""
+    """Choose the one report of an artifact to ingest: JSON report first, then report-log, XML.
+
+    Names only set the order: the first member that reads as a pytest report wins, so a
+    coverage.json or a stray .xml beside the real report is passed over, not fatal.
+    """
 
     def rank(report: ReportFile) -> tuple[int, str]:
         name = report.name.lower()
@@ -115,4 +120,10 @@ def pick_report(reports: list[ReportFile]) -> ReportFile | None:
                 return index, name
         return len(_PREFERENCE), name
 
-    return min(reports, key=rank, default=None)
+    for report in sorted(reports, key=rank):
+        try:
+            read_report_bytes(report.data)
+        except ReportError:
+            continue
+        return report
+    return None

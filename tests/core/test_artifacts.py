@@ -11,7 +11,9 @@ import pytest
 
 from bot.core.artifacts import ArtifactError, Limits, extract_reports, pick_report
 
-REPORT = b'{"created": 1.0, "tests": []}'
+REPORT = (
+    b'{"created": 1.0, "exitcode": 0, "tests": [{"nodeid": "t.py::test_a", "outcome": "passed"}]}'
+)
 
 
 def make_zip(members: dict[str, bytes], *, method: int = zipfile.ZIP_DEFLATED) -> bytes:
@@ -118,3 +120,18 @@ def test_corrupt_member_data_is_bad_artifact() -> None:
     with pytest.raises(ArtifactError) as err:
         extract_reports(bytes(data))
     assert err.value.reason == "bad_artifact"
+
+
+def test_a_json_that_is_no_report_is_passed_over_for_the_real_one() -> None:
+    junit = (
+        b"<?xml version='1.0'?><testsuites><testsuite name='pytest' tests='1'>"
+        b"<testcase classname='tests.test_a' name='test_x' time='0.1'/>"
+        b"</testsuite></testsuites>"
+    )
+    coverage = b'{"meta": {"version": "7.6"}, "files": {}}'
+    data = make_zip({"coverage.json": coverage, "results/junit.xml": junit})
+    picked = pick_report(extract_reports(data))
+    assert picked is not None
+    assert picked.name == "results/junit.xml"
+    only_coverage = make_zip({"coverage.json": coverage})
+    assert pick_report(extract_reports(only_coverage)) is None
