@@ -8,7 +8,7 @@ import json
 import os
 import sys
 import warnings
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -103,11 +103,12 @@ class ReportUploader:
         self._message: str | None = None
         self._shown = False
 
-    def _write(self, data: dict[str, Any]) -> None:
-        """Append one JSON line; a failure here must not disturb the test run."""
+    def _write(self, make: Callable[[], dict[str, Any]]) -> None:
+        """Build and append one JSON line; a failure in either must not disturb the test run."""
         if self._gzip is None:
             return
         try:
+            data = make()
             try:
                 line = json.dumps(data)
             except (TypeError, ValueError):
@@ -129,15 +130,15 @@ class ReportUploader:
     def pytest_sessionstart(self) -> None:
         """Record the start line and time."""
         self._started_at = datetime.now(UTC)
-        self._write({"pytest_version": pytest.__version__, "$report_type": "SessionStart"})
+        self._write(lambda: {"pytest_version": pytest.__version__, "$report_type": "SessionStart"})
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         """Record one test report."""
-        self._write(self._serialize(report))
+        self._write(lambda: self._serialize(report))
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         """Record one collect report."""
-        self._write(self._serialize(report))
+        self._write(lambda: self._serialize(report))
 
     def pytest_warning_recorded(
         self,
@@ -149,7 +150,7 @@ class ReportUploader:
         """Record one warning the way pytest-reportlog does."""
         category = warning_message.category
         self._write(
-            {
+            lambda: {
                 "category": category.__name__ if category else None,
                 "filename": warning_message.filename,
                 "lineno": warning_message.lineno,
@@ -163,7 +164,7 @@ class ReportUploader:
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, exitstatus: int | pytest.ExitCode) -> None:
         """Close the report and upload it; the exit status stays what the tests made it."""
-        self._write({"exitstatus": int(exitstatus), "$report_type": "SessionFinish"})
+        self._write(lambda: {"exitstatus": int(exitstatus), "$report_type": "SessionFinish"})
         if self._gzip is None:
             return
         try:

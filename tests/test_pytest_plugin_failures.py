@@ -129,3 +129,28 @@ def test_values_json_cannot_write_are_sent_as_text(
     call = next(ln for ln in report_lines(server.requests[0]) if ln.get("when") == "call")
     assert call["outcome"] == "passed"
     assert "object object at" in call["user_properties"]
+
+
+def test_a_hook_that_cannot_serialise_a_report_keeps_the_run_intact(
+    pytester: pytest.Pytester, serve: Callable[[str], RecordingServer]
+) -> None:
+    server = serve("ok")
+    pytester.makeconftest(
+        """
+        import pytest
+
+        @pytest.hookimpl(tryfirst=True)
+        def pytest_report_to_serializable(config, report):
+            raise RuntimeError("cannot serialise")
+        """
+    )
+    pytester.makepyfile(test_suite="def test_ok():\n    pass\n")
+
+    result = run(pytester, f"--triage-url={server.url}")
+
+    assert result.ret == pytest.ExitCode.OK
+    assert "INTERNALERROR" not in result.stdout.str() + result.stderr.str()
+    lines = [ln for ln in result.stdout.lines if ln.startswith("triage:")]
+    assert len(lines) == 1
+    assert "could not record it (cannot serialise)" in lines[0]
+    assert server.requests == []
