@@ -106,7 +106,9 @@ def classify(
         try:
             run = read_report_path(path)
         except TriageError as exc:
-            typer.echo(f"error: {path}: {exc}", err=True)
+            # Errors about the file itself already name it; content errors do not.
+            said = str(exc) if str(exc).startswith(str(path)) else f"{path}: {exc}"
+            typer.echo(f"error: {said}", err=True)
             bad = True
             continue
         rows.extend(classify_failures(kb, list(run.failures)))

@@ -15,12 +15,18 @@ db_app = typer.Typer(help="Database commands.", no_args_is_help=True)
 
 
 def load_settings() -> Settings:
-    """Build settings, or exit with one line saying how many are invalid."""
+    """Build settings, or exit 2 with one line naming every invalid setting."""
     try:
         return get_settings()
     except ValidationError as exc:
-        typer.echo(f"error: invalid settings: {exc.error_count()} problem(s)", err=True)
+        typer.echo(settings_error(exc), err=True)
         raise typer.Exit(2) from None
+
+
+def settings_error(exc: ValidationError) -> str:
+    """Say in one line which TRIAGE_* settings are invalid and why."""
+    problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+    return f"error: invalid TRIAGE_* settings: {exc.error_count()} problem(s): {problems}"
 
 
 def open_database(settings: Settings) -> Engine:

@@ -13,7 +13,7 @@ from rich.progress import Progress
 from bot.cli.db import load_settings, open_database
 from bot.core.errors import TriageError
 from bot.core.knowledge import load_knowledge
-from bot.services.ingest import IngestOptions, RunMeta, ingest_report
+from bot.services.ingest import IngestOptions, RunMeta, check_meta, check_started, ingest_report
 from bot.services.writeback import ingest_and_plan, policy_config
 from bot.store.uow import SqlUnitOfWork
 
@@ -62,8 +62,16 @@ def ingest(
 ) -> None:
     """Store reports as runs of a suite; a report stored before is skipped."""
     started = parse_time(at)
-    settings = load_settings()
     err = Console(stderr=True)
+    meta = RunMeta(suite, environment, branch, commit, ci_url, started, source="cli")
+    try:
+        check_meta(meta)
+        if started is not None:
+            check_started(started, now=datetime.now(UTC))
+    except TriageError as exc:
+        err.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
+        raise typer.Exit(2) from None
+    settings = load_settings()
     try:
         kb = load_knowledge(settings.knowledge_dir)
     except TriageError as exc:
@@ -72,7 +80,6 @@ def ingest(
     engine = open_database(settings)
     options = IngestOptions.from_settings(settings)
     policy = policy_config(settings)
-    meta = RunMeta(suite, environment, branch, commit, ci_url, started, source="cli")
     bad = stored = skipped = 0
     try:
         with Progress(console=err, transient=True) as progress:

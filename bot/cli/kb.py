@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 from pydantic import ValidationError
 
+from bot.cli.db import settings_error
 from bot.config import get_settings
 from bot.core.errors import KnowledgeError
 from bot.core.knowledge import load_knowledge
@@ -38,7 +39,7 @@ def _default_dir() -> Path:
     try:
         return get_settings().knowledge_dir
     except ValidationError as exc:
-        typer.echo(f"error: invalid settings: {exc.error_count()} problem(s)", err=True)
+        typer.echo(settings_error(exc), err=True)
         raise typer.Exit(1) from None
 
 

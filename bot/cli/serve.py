@@ -7,9 +7,9 @@ from enum import StrEnum
 from typing import Annotated
 
 import typer
-from pydantic import ValidationError
 
-from bot.config import Settings, get_settings
+from bot.cli.db import load_settings
+from bot.config import Settings
 from bot.core.errors import TriageError
 from bot.core.knowledge import load_knowledge
 from bot.store.migrate import upgrade
@@ -28,13 +28,7 @@ APP_FACTORY = "bot.web.app:create_app_from_env"
 
 def preflight() -> Settings:
     """Check settings, knowledge base and database; one clear line and exit 2 when one is bad."""
-    try:
-        settings = get_settings()
-    except ValidationError as exc:
-        typer.echo(f"error: invalid TRIAGE_* settings: {exc.error_count()} problem(s): "
-                   + "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()),
-                   err=True)  # fmt: skip
-        raise typer.Exit(2) from None
+    settings = load_settings()
     try:
         load_knowledge(settings.knowledge_dir)
     except TriageError as exc:

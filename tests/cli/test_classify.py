@@ -111,6 +111,7 @@ def test_directory_and_missing_file(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert "directory" in result.stderr
     assert "nope.json" in result.stderr
+    assert result.stderr.count("nope.json") == 1  # named once, not "nope.json: nope.json: ..."
     assert "Traceback" not in result.output
 
 

@@ -44,7 +44,9 @@ def test_validate_reports_bad_settings_in_one_line(
     monkeypatch.setenv("TRIAGE_SQLITE_BUSY_TIMEOUT_MS", "soon")
     result = CliRunner().invoke(app, ["kb", "validate"])
     assert result.exit_code == 1
-    assert result.output == "error: invalid settings: 1 problem(s)\n"
+    assert result.output.startswith("error: invalid TRIAGE_* settings: 1 problem(s): ")
+    assert "sqlite_busy_timeout_ms" in result.output
+    assert len(result.output.splitlines()) == 1
 
 
 def test_validate_a_bad_directory_prints_one_line_per_problem(
