@@ -24,13 +24,23 @@ def _escape(text: str) -> str:
     return _SPECIAL.sub(r"\\\1", text)
 
 
+def strip_exception(exception: str | None, message: str) -> str:
+    """Drop a leading "Name: " (full or short exception name) that JUnit repeats in messages."""
+    if exception:
+        for name in (exception, exception.rpartition(".")[2]):
+            if message.startswith(name + ":"):
+                return message[len(name) + 1 :].strip()
+    return message
+
+
+def describe(exception: str | None, message: str) -> str:
+    """Join exception and message for display, without saying the exception twice."""
+    return ": ".join(p for p in (exception, strip_exception(exception, message)) if p)
+
+
 def _message_regex(failure: Failure) -> str:
     line = next((ln.strip() for ln in failure.message.splitlines() if ln.strip()), "")
-    if failure.exception:
-        for name in (failure.exception, failure.exception.rpartition(".")[2]):
-            if line.startswith(name + ":"):
-                line = line[len(name) + 1 :].strip()
-                break
+    line = strip_exception(failure.exception, line)
     parts: list[str] = []
     masked = mask(line)[:_MAX_REGEX]
     last = 0

@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
+from bot.core.clusters import strip_exception
 from bot.core.intents import CreateIssue, Intent, PostComment, SetIssueState, UpsertComment
+from bot.core.redact import redact
 from bot.core.render_comments import (
     IssueActivity,
     daily_series,
     event_comment,
     occurrence_comment,
 )
+from bot.core.weekly import code
+
+_BACKTICKS = re.compile(r"`+")
 
 OCCURRENCES = "occurrences"
 SPIKE_WINDOW_DAYS = 14
@@ -164,28 +170,38 @@ def plan_new_issue(
     if not ready:
         return []
     best = max(ready, key=lambda c: (c.runs, c.count, c.fingerprint))
-    first_line = best.example_message.splitlines()[0] if best.example_message else ""
-    title = f"{best.exception or 'Failure'}: {first_line[:80] or best.example_nodeid}"
+    message = redact(best.example_message)
+    first_line = message.splitlines()[0] if message else ""
+    what = strip_exception(best.exception, first_line)[:80] or redact(best.example_nodeid)
+    title = f"{best.exception or 'Failure'}: {what}"
     body = "\n".join(
         [
             f"triage-bot saw this unmatched failure in **{best.runs}** runs "
             f"({best.count} failures), "
             f"from {best.first_seen:%Y-%m-%d} to {best.last_seen:%Y-%m-%d}.",
             "",
-            f"Example: `{best.example_nodeid}`",
+            f"Example: {code(best.example_nodeid, 500)}",
             "",
-            "```",
-            best.example_message[:2000],
-            "```",
+            fenced(message[:2000]),
             "",
-            f"Fingerprint: `{best.fingerprint}`",
+            f"Fingerprint: {code(best.fingerprint)}",
             "",
             "Suggested rule for the knowledge base:",
             "",
-            "```toml",
-            best.suggested_rule[:2000],
-            "```",
+            fenced(redact(best.suggested_rule[:2000]), "toml"),
         ]
     )
     key = f"fingerprint:{best.fingerprint}"
-    return [CreateIssue(title=title[:200], body=body, labels=labels, key=key)]
+    return [CreateIssue(title=_title(title), body=body, labels=labels, key=key)]
+
+
+def fenced(text: str, info: str = "") -> str:
+    """Put `text` in a code block it cannot close: the fence is longer than any backtick run."""
+    longest = max((len(run) for run in _BACKTICKS.findall(text)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return f"{fence}{info}\n{text}\n{fence}"
+
+
+def _title(text: str) -> str:
+    """One line of at most 200 characters, without @-mentions."""
+    return " ".join(text.split())[:200].replace("@", "@\u200d")

@@ -5,6 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from urllib.parse import urlsplit
+
+from bot.core.redact import redact
+from bot.core.weekly import code, md
 
 GITHUB_BODY_MAX = 65_536
 # Room kept for the hidden marker the sender appends and a margin for safety.
@@ -64,8 +68,26 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ").replace("\r", " ")
 
 
+def is_http_url(url: str) -> bool:
+    """Tell whether `url` is an absolute http(s) URL with a host and no whitespace."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and bool(host) and not any(c.isspace() for c in url)
+
+
+def _link(run: RunRef) -> str:
+    """Link the run to its CI page only when that is an http(s) URL; never show credentials."""
+    if not run.url or not is_http_url(run.url):
+        return f"#{run.run_id}"
+    target = redact(run.url).replace("(", "%28").replace(")", "%29").replace("|", "%7C")
+    return f"[#{run.run_id}]({target})"
+
+
 def _tests_cell(tests: Sequence[str]) -> str:
-    shown = [f"`{_cell(t[:NAME_MAX])}`" for t in tests[:TESTS_PER_ROW]]
+    shown = [_cell(code(t, NAME_MAX)) for t in tests[:TESTS_PER_ROW]]
     if len(tests) > TESTS_PER_ROW:
         shown.append(f"+{len(tests) - TESTS_PER_ROW} more")
     return "<br>".join(shown)
@@ -74,10 +96,9 @@ def _tests_cell(tests: Sequence[str]) -> str:
 def run_row(run: RunRef) -> str:
     """Render one table row: date, run link, branch and commit, failing tests."""
     when = run.started_at.strftime("%Y-%m-%d %H:%M")
-    link = f"[#{run.run_id}]({run.url})" if run.url else f"#{run.run_id}"
-    branch = _cell(run.branch or "?")
-    commit = f"`{_cell(run.commit[:10])}`" if run.commit else "?"
-    return f"| {when} | {link} | {branch} @ {commit} | {_tests_cell(run.failing_tests)} |"
+    branch = md(run.branch, NAME_MAX) if run.branch else "?"
+    commit = _cell(code(run.commit, 10)) if run.commit else "?"
+    return f"| {when} | {_link(run)} | {branch} @ {commit} | {_tests_cell(run.failing_tests)} |"
 
 
 def occurrence_comment(

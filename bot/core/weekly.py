@@ -8,10 +8,14 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
 
 from bot.core.charts import mermaid_pass_rate
+from bot.core.clusters import describe
 from bot.core.criteria import Status, Verdict, WeekFacts, trend
 from bot.core.errors import TriageError
 from bot.core.objective import Objective
+from bot.core.redact import redact
 
+# Years outside this range are refused: date arithmetic near years 1 and 9999 overflows.
+MIN_YEAR, MAX_YEAR = 2000, 9998
 _WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>|~])")
 _ICONS = {Status.MET: "[x]", Status.NOT_MET: "[ ]", Status.NO_DATA: "[ ]"}
@@ -53,6 +57,8 @@ class IsoWeek:
         if match is None:
             raise TriageError("bad_week", f"week must look like 2026-W47, not {text!r}")
         year, week = int(match[1]), int(match[2])
+        if not MIN_YEAR <= year <= MAX_YEAR:
+            raise TriageError("bad_week", f"the year of a week must be {MIN_YEAR} to {MAX_YEAR}")
         try:
             date.fromisocalendar(year, week, 1)
         except ValueError:
@@ -96,8 +102,8 @@ class WeeklyReport:
 
 
 def md(text: str, limit: int = 160) -> str:
-    """Make user-controlled text inert in Markdown: one line, escaped, no mentions."""
-    line = " ".join(text.split())
+    """Make user text inert in Markdown: one line, secrets masked, escaped, no mentions."""
+    line = " ".join(redact(text).split())
     if len(line) > limit:
         line = line[: limit - 1] + "…"
     # A zero-width joiner after @ stops GitHub from notifying whoever is named.
@@ -105,8 +111,8 @@ def md(text: str, limit: int = 160) -> str:
 
 
 def code(text: str, limit: int = 160) -> str:
-    """Render a node id as inline code whatever backticks it holds."""
-    line = " ".join(text.split())[:limit].replace("`", "'")
+    """Render a node id as inline code whatever backticks it holds, secrets masked."""
+    line = " ".join(redact(text).split())[:limit].replace("`", "'")
     return f"`{line}`"
 
 
@@ -158,7 +164,7 @@ def _clusters(clusters: Sequence[ClusterLine]) -> list[str]:
         return [*lines, "None."]
     lines += ["| Count | Example | Exception and message |", "|---:|---|---|"]
     for c in clusters:
-        what = ": ".join(p for p in (c.exception, c.example_message) if p)
+        what = describe(c.exception, c.example_message)
         lines.append(f"| {c.count} | {code(c.example_nodeid, 100)} | {md(what, 120)} |")
     return lines
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from bot.config import Settings
 from bot.core.classify import FlakyPolicy, Prior, RunSummary, Verdict, classify, letter, summarise
@@ -13,6 +14,7 @@ from bot.core.clusters import suggest_rule
 from bot.core.digest import report_digest
 from bot.core.errors import TriageError
 from bot.core.model import Category, Classification, Failure, Match, Outcome, Phase, TestRun
+from bot.core.render_comments import is_http_url
 from bot.core.reports import read_report_bytes
 from bot.core.signature import SIGNATURE_VERSION, fingerprint
 from bot.ports import (
@@ -26,6 +28,11 @@ from bot.ports import (
 from bot.services.links import match_failures
 
 MAX_NAME = 200
+# Limits of the optional fields, as the upload endpoint documents them.
+MAX_FIELD = {"branch": 500, "commit": 100, "ci_url": 2000}
+MIN_YEAR = 2000
+# A run dated later than this would stay the suite's "latest" run until that time.
+FUTURE_SLACK = timedelta(days=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +106,7 @@ def ingest_run(
     if existing is not None:
         return stored_result(uow, existing)
     started = _aware(meta.started_at or run.created or now)
+    check_started(started, now=_aware(now))
     failures = [*run.failures, *_flaky_passes(run)]
     verdicts = _classify_all(uow, kb, failures, meta=meta, started=started, options=options)
     new_run = _new_run(run, meta, digest, started=started, now=now, kb_digest=kb.digest)
@@ -167,12 +175,39 @@ def _new_run(
 
 
 def check_meta(meta: RunMeta) -> None:
-    """Reject a missing or overlong suite or environment name."""
+    """Reject a missing suite, overlong or unprintable fields, a ci_url that is not http(s)."""
     if not meta.suite.strip():
         raise TriageError("bad_meta", "suite is required")
-    for name, value in (("suite", meta.suite), ("environment", meta.environment)):
-        if len(value) > MAX_NAME or any(ord(ch) < 32 for ch in value):
-            raise TriageError("bad_meta", f"{name} must be at most {MAX_NAME} printable characters")
+    fields = {
+        "suite": (meta.suite, MAX_NAME),
+        "environment": (meta.environment, MAX_NAME),
+        **{name: (getattr(meta, name) or "", cap) for name, cap in MAX_FIELD.items()},
+    }
+    for name, (value, cap) in fields.items():
+        if len(value) > cap or not printable(value):
+            raise TriageError("bad_meta", f"{name} must be at most {cap} printable characters")
+    if meta.ci_url and not is_http_url(meta.ci_url):
+        raise TriageError("bad_meta", "ci_url must be an http or https URL")
+    if meta.started_at is not None and _aware(meta.started_at).year < MIN_YEAR:
+        raise TriageError("bad_meta", f"started_at must be in {MIN_YEAR} or later")
+
+
+def check_started(started: datetime, *, now: datetime) -> None:
+    """Refuse a run dated before MIN_YEAR or more than FUTURE_SLACK after `now`."""
+    if started.year < MIN_YEAR:
+        raise TriageError(
+            "bad_meta", f"the run's start time {started:%Y-%m-%d} is before {MIN_YEAR}"
+        )
+    if started > now + FUTURE_SLACK:
+        raise TriageError(
+            "bad_meta",
+            f"the run's start time {started.isoformat()} is more than a day in the future",
+        )
+
+
+def printable(text: str) -> bool:
+    """Tell whether `text` holds no control character (NUL, newline, DEL, C1...)."""
+    return not any(unicodedata.category(ch) == "Cc" for ch in text)
 
 
 def stored_result(uow: UnitOfWork, stored: RunRecord) -> IngestResult:

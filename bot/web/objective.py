@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field
 from bot.core.criteria import Criterion, load_criteria
 from bot.core.errors import TriageError
 from bot.core.objective import Objective
-from bot.core.weekly import IsoWeek, last_complete_week
+from bot.core.weekly import MAX_YEAR, MIN_YEAR, IsoWeek, last_complete_week
 from bot.ports import ReportsUowFactory
 from bot.scheduler import add_daily_job, start_scheduler, weekly_job
 from bot.services.objective import UnknownSuiteError, objective, report_tz
@@ -131,7 +131,7 @@ def objective_out(obj: Objective) -> ObjectiveOut:
 
 
 def parse_at(value: str | None, now: datetime) -> datetime:
-    """Parse an ISO 8601 instant (naive means UTC); 422 when it is not one."""
+    """Parse an ISO 8601 instant (naive means UTC); 422 when it is not one of years 2000-9998."""
     if value is None:
         return now
     try:
@@ -140,6 +140,8 @@ def parse_at(value: str | None, now: datetime) -> datetime:
         raise ApiError(
             422, "bad_timestamp", f"at must be an ISO 8601 time, not {value!r}"
         ) from None
+    if not MIN_YEAR <= at.year <= MAX_YEAR:
+        raise ApiError(422, "bad_timestamp", f"at must be in the years {MIN_YEAR} to {MAX_YEAR}")
     return at.replace(tzinfo=UTC) if at.tzinfo is None else at
 
 
@@ -156,7 +158,7 @@ def get_objective(
     at: Annotated[
         str | None,
         Query(
-            description="ISO 8601 instant; now when left out",
+            description="ISO 8601 instant of the years 2000 to 9998; now when left out",
             json_schema_extra={"format": "date-time"},
         ),
     ] = None,
@@ -199,7 +201,7 @@ def get_criteria(
     week: Annotated[
         str | None,
         Query(
-            description="ISO week; the last complete one when left out",
+            description="ISO week of the years 2000 to 9998; the last complete one when left out",
             pattern=r"^\d{4}-W\d{2}$",
             examples=["2026-W47"],
         ),

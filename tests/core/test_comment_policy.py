@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
@@ -38,7 +39,7 @@ def _activity(**changes: object) -> IssueActivity:
     return replace(base, **changes)  # type: ignore[arg-type]
 
 
-def _kinds(intents: list[object]) -> list[str]:
+def _kinds(intents: Sequence[object]) -> list[str]:
     return [type(i).__name__ for i in intents]
 
 
@@ -183,7 +184,7 @@ def test_new_issues_are_off_by_default_and_at_most_one_per_run() -> None:
     assert (filed.key, filed.labels, filed.title) == (
         "fingerprint:bb",
         ("triage-bot",),
-        "ValueError: ValueError: bad",
+        "ValueError: bad",
     )
     assert "`bb`" in filed.body
     assert plan_new_issue([_cluster("cc", 2)], config=replace(CONFIG, file_new_issues=True)) == []

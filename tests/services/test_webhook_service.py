@@ -23,6 +23,10 @@ NOW = datetime(2026, 11, 20, 9, tzinfo=UTC)
 CONFIG = WebhookConfig(workflow_names=("staging-e2e",), bot_login="triage-bot")
 
 
+# The smallest pytest-json-report the readers accept: artifacts are picked by content.
+REPORT = b'{"created": 1, "exitcode": 0, "tests": [{"nodeid": "t.py::t", "outcome": "passed"}]}'
+
+
 def zip_of(members: dict[str, bytes]) -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
@@ -169,7 +173,7 @@ def run(store: Store, actions: Actions, event: str, payload: bytes, guid: str = 
 
 def test_workflow_run_ingests_the_preferred_report_with_run_metadata() -> None:
     actions, store = Actions(), Store()
-    report = b'{"created": 1, "tests": []}'
+    report = REPORT
     actions.gateway.artifacts = {
         1: ("screenshots", zip_of({"a.png": b"\x89PNG"}), False),
         2: ("old-report", zip_of({"report.json": b"{}"}), True),
@@ -206,7 +210,7 @@ def test_zip_slip_artifact_fails_the_delivery_without_ingesting() -> None:
 
 def test_transient_errors_stay_pending_and_are_retried() -> None:
     actions, store = Actions(), Store()
-    actions.gateway.artifacts = {1: ("report", zip_of({"report.json": b"{}"}), False)}
+    actions.gateway.artifacts = {1: ("report", zip_of({"report.json": REPORT}), False)}
     actions.gateway.fail_listing = 1
     assert run(store, actions, "workflow_run", workflow_run()) is None
     assert store.rows["g1"]["status"] == "pending"
@@ -285,7 +289,7 @@ def test_triage_error_from_an_action_fails_the_delivery() -> None:
             raise TriageError("bad_report", "not a report")
 
     actions, store = Failing(), Store()
-    actions.gateway.artifacts = {1: ("report", zip_of({"report.json": b"{}"}), False)}
+    actions.gateway.artifacts = {1: ("report", zip_of({"report.json": REPORT}), False)}
     assert (
         run(store, actions, "workflow_run", workflow_run())
         == "bad_report: not a report (attempt 1)"

@@ -13,6 +13,12 @@ PHASES = {"setup": Phase.SETUP, "call": Phase.CALL, "teardown": Phase.TEARDOWN, 
 NO_TESTS = "report has no tests and no collection errors"
 # One shared empty set: CPython makes a new 216-byte object for every frozenset() call.
 NO_KEYWORDS: frozenset[str] = frozenset()
+REPLACEMENT = "\ufffd"
+
+
+def clean(text: str) -> str:
+    """Replace NUL characters, which PostgreSQL text cannot hold, with U+FFFD."""
+    return text.replace("\x00", REPLACEMENT) if "\x00" in text else text
 
 
 def make_failure(
@@ -24,9 +30,10 @@ def make_failure(
     keywords: frozenset[str] = NO_KEYWORDS,
 ) -> Failure:
     """Build the failure of one phase from its longrepr text."""
-    found = extract(text, crash_message)
+    text = clean(text)
+    found = extract(text, clean(crash_message))
     return Failure(
-        nodeid=nodeid,
+        nodeid=clean(nodeid),
         phase=phase,
         outcome=Outcome.FAILED if phase is Phase.CALL else Outcome.ERROR,
         exception=found.exception,
@@ -65,12 +72,12 @@ def result(
     outcome = failed_outcome(failures) or outcome
     if reruns and outcome is Outcome.PASSED:
         outcome = Outcome.FLAKY
-    return TestResult(nodeid, outcome, duration=duration, reruns=reruns, keywords=keywords)
+    return TestResult(clean(nodeid), outcome, duration=duration, reruns=reruns, keywords=keywords)
 
 
 def keyword_set(names: Iterable[object]) -> frozenset[str]:
     """Keep the non-empty string keywords, interned: the same few names repeat in every test."""
-    found = frozenset(sys.intern(name) for name in names if isinstance(name, str) and name)
+    found = frozenset(sys.intern(clean(name)) for name in names if isinstance(name, str) and name)
     return found or NO_KEYWORDS
 
 

@@ -14,6 +14,7 @@ from bot.core.model import Failure, Outcome, ReportFormat, TestResult, TestRun
 from bot.core.reports.build import (
     NO_TESTS,
     PHASES,
+    clean,
     collect_failure,
     keyword_set,
     make_failure,
@@ -187,7 +188,7 @@ def _nodeid(item: dict[str, Any], key: str) -> str:
     nodeid = item.get("nodeid")
     if not isinstance(nodeid, str):
         raise malformed(f"an element of '{key}' has no string 'nodeid'")
-    return nodeid
+    return clean(nodeid)
 
 
 def _text(value: object) -> str:

@@ -11,6 +11,7 @@ from typing import Any
 from bot.core.model import Failure, Outcome, Phase, ReportFormat, TestResult, TestRun
 from bot.core.reports.build import (
     PHASES,
+    clean,
     collect_failure,
     keyword_set,
     make_failure,
@@ -182,7 +183,7 @@ def _nodeid(number: int, record: dict[str, Any]) -> str:
     nodeid = record.get("nodeid")
     if not isinstance(nodeid, str):
         raise malformed(f"line {number}: record has no string 'nodeid'")
-    return nodeid
+    return clean(nodeid)
 
 
 def _dict(value: object) -> dict[str, Any]:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -12,11 +14,12 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from bot.core.classify import RunSummary
-from bot.services.ingest import IngestResult, RunMeta
+from bot.core.errors import TriageError
+from bot.services.ingest import IngestResult, RunMeta, check_meta
 from bot.web.auth import require_token
 from bot.web.body import decode_body, read_capped
 from bot.web.deps import Context
-from bot.web.errors import error_responses
+from bot.web.errors import ApiError, error_responses
 from bot.web.wiring import ingest
 
 log = logging.getLogger(__name__)
@@ -68,6 +71,17 @@ class UploadAnswer(BaseModel):
     summary: SummaryOut
 
 
+@contextmanager
+def _bad_meta_is_422() -> Iterator[None]:
+    """Answer metadata the ingest service refuses (control characters, dates...) with 422."""
+    try:
+        yield
+    except TriageError as exc:
+        if exc.reason != "bad_meta":
+            raise
+        raise ApiError(422, exc.reason, exc.message) from None
+
+
 def _answer(result: IngestResult) -> JSONResponse:
     body = UploadAnswer(
         run_id=result.run_id, created=result.created, summary=SummaryOut.of(result.summary)
@@ -106,15 +120,16 @@ async def upload_run(
     environment: Annotated[str, Query(max_length=200)] = "staging",
     branch: Annotated[str | None, Query(max_length=500)] = None,
     commit: Annotated[str | None, Query(max_length=100)] = None,
-    ci_url: Annotated[str | None, Query(max_length=2000)] = None,
+    ci_url: Annotated[str | None, Query(max_length=2000, description="an http(s) URL")] = None,
     started_at: Annotated[
-        datetime | None, Query(description="ISO 8601; backfills history when set")
+        datetime | None,
+        Query(
+            description="ISO 8601; backfills history when set. From 2000 to at most a day "
+            "ahead; a report's own start time is held to the same range."
+        ),
     ] = None,
 ) -> JSONResponse:
     """Store a report once and answer its run id and summary."""
-    limit = context.settings.max_report_bytes
-    raw = await read_capped(request, limit, "report")
-    data = decode_body(raw, request.headers.get("content-encoding"), limit)
     if started_at is not None and started_at.tzinfo is None:
         started_at = started_at.replace(tzinfo=UTC)
     meta = RunMeta(
@@ -126,6 +141,12 @@ async def upload_run(
         started_at=started_at,
         source="api",
     )
-    result = await run_in_threadpool(ingest, context, data, meta)
+    with _bad_meta_is_422():
+        check_meta(meta)
+    limit = context.settings.max_report_bytes
+    raw = await read_capped(request, limit, "report")
+    data = decode_body(raw, request.headers.get("content-encoding"), limit)
+    with _bad_meta_is_422():
+        result = await run_in_threadpool(ingest, context, data, meta)
     log.info("run %s %s for suite %s", result.run_id, "stored" if result.created else "seen", suite)
     return _answer(result)
