@@ -16,7 +16,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from tests.github.contract import R, assert_rest_contract
+from tests.github.contract import R, app_endpoint, assert_rest_contract
 from tests.github.fake_state import (
     BOT_LOGIN,
     TOKEN,
@@ -65,7 +65,27 @@ def _get_app(h: _Handler, s: GitHubState, m: re.Match[str]) -> tuple[int, Any]:
 def _installation_token(h: _Handler, s: GitHubState, m: re.Match[str]) -> tuple[int, Any]:
     token = f"ghs_{secrets.token_hex(12)}"
     s.installation_tokens.add(token)
+    s.token_installations[token] = int(m["id"])
     return 201, {"token": token, "expires_at": "2099-01-01T00:00:00Z", "permissions": {}}
+
+
+@_route("GET", R + r"/installation")
+def _repo_installation(h: _Handler, s: GitHubState, m: re.Match[str]) -> tuple[int, Any]:
+    if s.installation_id is None or f"{m['owner']}/{m['name']}" != s.repo:
+        return 404, {"message": "Not Found"}
+    owner = _user(m["owner"])
+    return 200, {
+        "id": s.installation_id,
+        "account": owner,
+        "app_id": 1,
+        "app_slug": s.app_slug,
+        "target_id": owner["id"],
+        "target_type": "Organization",
+        "repository_selection": "selected",
+        "access_tokens_url": f"{s.base_url}/app/installations/{s.installation_id}/access_tokens",
+        "permissions": {"issues": "write", "actions": "read", "metadata": "read"},
+        "events": ["issues", "issue_comment", "workflow_run"],
+    }
 
 
 @_route("GET", R + r"/issues/(?P<n>\d+)/comments")
@@ -215,7 +235,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _authorized(self, path: str) -> bool:
         """Accept the token, an installation token, or a JWT on the App's own endpoints."""
         scheme, _, credential = (self.headers.get("Authorization") or "").partition(" ")
-        if path.startswith("/app"):
+        if app_endpoint(path):
             return scheme == "Bearer" and credential.count(".") == 2  # an App's JWT
         if scheme in ("token", "Bearer") and credential == self.state.token:
             return True

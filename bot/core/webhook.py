@@ -49,6 +49,7 @@ class WorkflowRunEvent:
     run_started_at: datetime | None
     conclusion: str | None
     run_attempt: int
+    installation_id: int | None = None  # the GitHub App installation that sent it
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +60,7 @@ class IssueEvent:
     state_reason: str | None
     title: str
     updated_at: datetime | None = None
+    installation_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +72,7 @@ class CommentEvent:
     user_login: str
     user_type: str
     author_association: str
+    installation_id: int | None = None
 
 
 Event = WorkflowRunEvent | IssueEvent | CommentEvent
@@ -126,6 +129,13 @@ def _time(data: dict[str, Any], key: str) -> datetime | None:
         raise WebhookError("bad_payload", f"payload field {key!r} is not a timestamp") from None
 
 
+def _installation(data: dict[str, Any]) -> int | None:
+    """Return `installation.id`, which only deliveries to a GitHub App carry."""
+    if data.get("installation") is None:
+        return None
+    return _int(_obj(data, "installation"), "id")
+
+
 def parse_workflow_run(data: dict[str, Any]) -> WorkflowRunEvent:
     """Read the fields of a `workflow_run` delivery the service uses."""
     run = _obj(data, "workflow_run")
@@ -139,6 +149,7 @@ def parse_workflow_run(data: dict[str, Any]) -> WorkflowRunEvent:
         run_started_at=_time(run, "run_started_at"),
         conclusion=_opt_str(run, "conclusion"),
         run_attempt=_int(run, "run_attempt", 1),
+        installation_id=_installation(data),
     )
 
 
@@ -152,6 +163,7 @@ def parse_issue(data: dict[str, Any]) -> IssueEvent:
         state_reason=_opt_str(issue, "state_reason"),
         title=_str(issue, "title", optional=True),
         updated_at=_time(issue, "updated_at"),
+        installation_id=_installation(data),
     )
 
 
@@ -168,6 +180,7 @@ def parse_comment(data: dict[str, Any]) -> CommentEvent:
         user_login=_str(user, "login"),
         user_type=_str(user, "type", optional=True),
         author_association=_str(comment, "author_association", optional=True),
+        installation_id=_installation(data),
     )
 
 

@@ -8,7 +8,8 @@ from github import Auth, Github, GithubIntegration
 from urllib3.util.retry import Retry
 
 from bot.config import Settings
-from bot.core.errors import TriageError
+from bot.github.errors import mapped
+from bot.ports import GitHubError
 
 TIMEOUT_S = 15
 API_VERSION = "2022-11-28"
@@ -33,7 +34,7 @@ class Credentials:
     """How the gateway authenticates, as decided from settings and the delivery."""
 
     kind: str  # "token" or "app"
-    installation_id: int | None = None
+    installation_id: int | None = None  # None for an App: found for the repository on first use
 
 
 def credentials(settings: Settings, installation_id: int | None = None) -> Credentials | None:
@@ -41,13 +42,7 @@ def credentials(settings: Settings, installation_id: int | None = None) -> Crede
     if settings.github_token is not None and settings.github_token.get_secret_value():
         return Credentials("token")
     if settings.github_app_id is not None and settings.github_app_private_key is not None:
-        installation = installation_id or settings.github_app_installation_id
-        if installation is None:
-            raise TriageError(
-                "github_app_installation",
-                "a GitHub App needs an installation id: set TRIAGE_GITHUB_APP_INSTALLATION_ID",
-            )
-        return Credentials("app", installation)
+        return Credentials("app", installation_id or settings.github_app_installation_id)
     return None
 
 
@@ -57,8 +52,8 @@ def build_client(settings: Settings, creds: Credentials, *, timeout: int = TIMEO
         assert settings.github_token is not None
         auth: Auth.Auth = Auth.Token(settings.github_token.get_secret_value())
     else:
-        assert creds.installation_id is not None
-        auth = _app_auth(settings).get_installation_auth(creds.installation_id)
+        installation = creds.installation_id or find_installation(settings, timeout=timeout)
+        auth = _app_auth(settings).get_installation_auth(installation)
     return Github(
         auth=auth,
         base_url=settings.github_api_url.rstrip("/"),
@@ -72,15 +67,51 @@ def build_client(settings: Settings, creds: Credentials, *, timeout: int = TIMEO
     )
 
 
+def find_installation(settings: Settings, *, timeout: int = TIMEOUT_S) -> int:
+    """Ask GitHub which installation of the App covers TRIAGE_GITHUB_REPOSITORY."""
+    repository = settings.github_repository or ""
+    owner, _, name = repository.partition("/")
+    integration = _integration(settings, timeout=timeout)
+    try:
+        with mapped(f"find the GitHub App's installation on {repository}"):
+            return int(integration.get_repo_installation(owner, name).id)
+    except GitHubError as exc:
+        hint = (
+            f"install the App on {repository} or set TRIAGE_GITHUB_APP_INSTALLATION_ID"
+            if exc.status == 404
+            else "check TRIAGE_GITHUB_APP_ID and TRIAGE_GITHUB_APP_PRIVATE_KEY"
+            if exc.status in (401, 403)
+            else "it is looked up again on the next GitHub call"
+        )
+        raise GitHubError(
+            exc.reason,
+            f"{exc.message} ({hint})",
+            status=exc.status,
+            retry_after=exc.retry_after,
+            rate_limit_reset=exc.rate_limit_reset,
+            transient=exc.transient,
+        ) from None
+    finally:
+        integration.close()
+
+
 def app_bot_login(settings: Settings) -> str:
     """Return the login a GitHub App writes as: its slug with the [bot] suffix."""
-    integration = GithubIntegration(
-        auth=_app_auth(settings), base_url=settings.github_api_url.rstrip("/"), retry=READ_RETRY
-    )
+    integration = _integration(settings)
     try:
         return f"{integration.get_app().slug}[bot]"
     finally:
         integration.close()
+
+
+def _integration(settings: Settings, *, timeout: int = TIMEOUT_S) -> GithubIntegration:
+    """Return a client that authenticates as the App itself (a JWT), for its own endpoints."""
+    return GithubIntegration(
+        auth=_app_auth(settings),
+        base_url=settings.github_api_url.rstrip("/"),
+        timeout=timeout,
+        retry=READ_RETRY,
+    )
 
 
 def _app_auth(settings: Settings) -> Auth.AppAuth:

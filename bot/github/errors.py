@@ -7,6 +7,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from github import GithubException
+from jwt import PyJWTError  # PyGithub signs a GitHub App's JWT with PyJWT
 
 from bot.ports import GitHubError
 
@@ -22,6 +23,12 @@ def mapped(what: str) -> Iterator[None]:
         raise
     except GithubException as exc:
         raise from_github_exception(what, exc) from None
+    except PyJWTError:
+        raise GitHubError(
+            "github_auth",
+            f"cannot sign the GitHub App's JWT to {what}: "
+            "TRIAGE_GITHUB_APP_PRIVATE_KEY must be the App's PEM private key",
+        ) from None
     except TimeoutError as exc:
         raise GitHubError("github_timeout", f"GitHub timed out on {what}", transient=True) from exc
     except OSError as exc:  # requests' and urllib3's errors are OSErrors

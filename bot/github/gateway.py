@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
@@ -26,16 +27,28 @@ class PyGithubGateway:
 
     def __init__(
         self,
-        client: Github,
+        client: Github | Callable[[], Github],
         repository: str,
         *,
         login: str | None = None,
         app_settings: Settings | None = None,
     ) -> None:
-        self._gh = client
+        # A callable connects on first use: a GitHub App then looks up its installation.
+        self._client = client if isinstance(client, Github) else None
+        self._connect = None if isinstance(client, Github) else client
+        self._lock = threading.Lock()
         self._repo_name = repository
         self._login = login
         self._app_settings = app_settings  # set for a GitHub App: its login comes from GET /app
+
+    @property
+    def _gh(self) -> Github:
+        """Return the client, connecting on first use (a failed connect is tried again)."""
+        with self._lock:
+            if self._client is None:
+                assert self._connect is not None
+                self._client = self._connect()
+            return self._client
 
     def _json(
         self, verb: str, path: str, *, params: dict[str, Any] | None = None, body: Any = None
@@ -157,7 +170,8 @@ class PyGithubGateway:
 
     def close(self) -> None:
         """Release the HTTP connections."""
-        self._gh.close()
+        if self._client is not None:
+            self._client.close()
 
 
 def _ref(data: dict[str, Any]) -> CommentRef:
@@ -207,14 +221,18 @@ def _fetch_capped(url: str, max_bytes: int) -> bytes:
 def make_gateway(
     settings: Settings, *, installation_id: int | None = None, timeout: int = TIMEOUT_S
 ) -> tuple[GitHubGateway, bool]:
-    """Return the gateway for the settings and whether it is a dry run (no credentials)."""
+    """Return the gateway for the settings and whether it is a dry run (no credentials).
+
+    An App without an installation id (none from the delivery, none configured) finds the
+    repository's installation on the first call, so making the gateway needs no network.
+    """
     creds: Credentials | None = (
         None if settings.github_dry_run else credentials(settings, installation_id)
     )
     if creds is None or not settings.github_repository:
         return DryRunGateway(login=settings.github_bot_login or "triage-bot[dry-run]"), True
     gateway = PyGithubGateway(
-        build_client(settings, creds, timeout=timeout),
+        lambda: build_client(settings, creds, timeout=timeout),
         settings.github_repository,
         login=settings.github_bot_login,
         app_settings=settings if creds.kind == "app" else None,

@@ -20,6 +20,7 @@ from bot.core.signature import SIGNATURE_VERSION, fingerprint
 from bot.ports import (
     ClusterRecord,
     FailureRecord,
+    IssueState,
     Knowledge,
     NewRun,
     RunRecord,
@@ -138,7 +139,7 @@ def _classify_all(
 ) -> list[Verdict]:
     """Match (manual links, then rules) and classify each failure against the suite's history."""
     matches = match_failures(kb, uow.links.links(), failures)
-    states = {s.number: s.state for s in uow.issues.all()}
+    states = {s.number: _state_when(s, started) for s in uow.issues.all()}
     priors = _priors(uow, meta, started, {f.nodeid for f in failures}, options.flaky.window)
     return [
         _verdict(
@@ -151,6 +152,14 @@ def _classify_all(
         )
         for f, m in zip(failures, matches, strict=True)
     ]
+
+
+def _state_when(state: IssueState, started: datetime) -> str:
+    # A run that started before the issue was closed saw it open: a backfilled run of that
+    # time is "known", not "recurred", and resets no streak.
+    if state.state == "closed" and started < state.updated_at:
+        return "open"
+    return state.state
 
 
 def _new_run(

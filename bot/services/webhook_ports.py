@@ -94,7 +94,9 @@ class DeliveryStore(Protocol):
 class WebhookActions(Protocol):
     """The use cases a delivery can drive, each in its own transaction."""
 
-    def github(self) -> GitHubGateway: ...
+    def github(self, installation_id: int | None = None) -> GitHubGateway:
+        """Return the gateway acting as the delivery's App installation (None: the default)."""
+        ...
 
     def ingest(self, request: IngestRequest, *, now: datetime) -> str:
         """Ingest a report idempotently; return a one-line summary naming the run id."""

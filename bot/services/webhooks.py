@@ -19,7 +19,7 @@ from bot.core.webhook import (
     parse_command,
     parse_event,
 )
-from bot.ports import GitHubError
+from bot.ports import GitHubError, GitHubGateway
 from bot.services.webhook_ports import (
     WRITE_ROLES,
     DeliveryStore,
@@ -62,11 +62,18 @@ def wants(event: Event | None, config: WebhookConfig) -> bool:
     return False
 
 
+def gateway_for(event: Event, actions: WebhookActions) -> GitHubGateway:
+    """Return the gateway acting as the App installation that sent the delivery, if any."""
+    if event.installation_id is None:
+        return actions.github()  # a token, or a webhook set on the repository itself
+    return actions.github(event.installation_id)
+
+
 def handle_workflow_run(
     event: WorkflowRunEvent, *, actions: WebhookActions, config: WebhookConfig, now: datetime
 ) -> str:
     """Find the report in the run's artifacts and ingest it with the run's metadata."""
-    gateway = actions.github()
+    gateway = gateway_for(event, actions)
     artifacts = sorted(
         (a for a in gateway.list_run_artifacts(event.run_id) if not a.expired),
         key=lambda a: a.name,
@@ -125,7 +132,7 @@ def handle_comment(
     event: CommentEvent, *, actions: WebhookActions, config: WebhookConfig, now: datetime
 ) -> str:
     """Run a `/triage` command from a user with write access and plan the reply."""
-    gateway = actions.github()
+    gateway = gateway_for(event, actions)
     if is_own_comment(event, gateway.bot_login()) or is_own_comment(event, config.bot_login):
         return "ignored: the bot's own comment"
     role = gateway.permission(event.user_login)

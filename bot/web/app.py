@@ -13,7 +13,7 @@ from fastapi import FastAPI
 
 from bot.config import Settings, get_settings
 from bot.core.knowledge import load_knowledge
-from bot.github.gateway import make_gateway
+from bot.github.factory import GatewayFactory
 from bot.services.outbox import OutboxSender, SenderConfig, run_sender_forever
 from bot.services.webhooks import process_pending
 from bot.store.deliveries import EngineDeliveryStore
@@ -124,15 +124,24 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 
 def build_context(settings: Settings) -> AppContext:
-    """Load the knowledge base and make the gateway; a bad knowledge dir fails here."""
+    """Load the knowledge base and make the gateways; a bad knowledge dir fails here.
+
+    No network: a GitHub App without an installation id finds it on its first call.
+    """
     kb = load_knowledge(settings.knowledge_dir)
-    gateway, dry_run = make_gateway(settings)
-    if dry_run:
+    gateways = GatewayFactory(settings)
+    if gateways.dry_run:
         log.warning(
             "no GitHub credentials or repository configured: running in dry-run, "
             "GitHub writes are recorded, not sent"
         )
-    return AppContext(settings=settings, kb=kb, gateway=gateway, dry_run=dry_run)
+    return AppContext(
+        settings=settings,
+        kb=kb,
+        gateway=gateways.gateway,
+        dry_run=gateways.dry_run,
+        gateway_for=gateways.for_installation,
+    )
 
 
 def create_app(settings: Settings) -> FastAPI:

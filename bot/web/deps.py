@@ -28,6 +28,8 @@ class AppContext:
     kb: KnowledgeBase
     gateway: GitHubGateway
     dry_run: bool
+    # The gateway acting as a delivery's GitHub App installation; None: `gateway` for all.
+    gateway_for: Callable[[int], GitHubGateway] | None = None
     clock: Callable[[], datetime] = utc_now
     engine: Engine | None = None
     retry_interval_s: float = 60.0  # how often waiting webhook deliveries are looked at

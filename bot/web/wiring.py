@@ -78,7 +78,7 @@ class SqlWebhookActions:
 
     def __init__(self, context: AppContext, gateway: GitHubGateway | None = None) -> None:
         self.context = context
-        self.gateway = gateway or context.gateway
+        self.gateway = gateway  # a fixed gateway for every delivery (tests)
 
     def _uow(self) -> SqlUnitOfWork:
         if self.context.engine is None:
@@ -88,8 +88,12 @@ class SqlWebhookActions:
     def _known(self) -> dict[int, str]:
         return {number: issue.title for number, issue in self.context.kb.issues.items()}
 
-    def github(self) -> GitHubGateway:
-        return self.gateway
+    def github(self, installation_id: int | None = None) -> GitHubGateway:
+        if self.gateway is not None:
+            return self.gateway
+        if installation_id is not None and self.context.gateway_for is not None:
+            return self.context.gateway_for(installation_id)
+        return self.context.gateway
 
     def ingest(self, request: IngestRequest, *, now: datetime) -> str:
         meta = RunMeta(

@@ -100,6 +100,33 @@ def test_parse_issue_and_comment() -> None:
     )
 
 
+@pytest.mark.parametrize("event", ["workflow_run", "issues", "issue_comment"])
+def test_an_app_delivery_carries_its_installation_id(event: str) -> None:
+    comment = {"id": 99, "body": "/triage status", "user": {"login": "octocat"}}
+    payloads: dict[str, dict[str, object]] = {
+        "workflow_run": _workflow_run(),
+        "issues": {"action": "closed", "issue": {"number": 7, "state": "closed"}},
+        "issue_comment": {"action": "created", "issue": {"number": 7}, "comment": comment},
+    }
+    data = payloads[event]
+    token_delivery = parse_event(event, json.dumps(data).encode())
+    assert token_delivery is not None
+    assert token_delivery.installation_id is None
+    data["installation"] = {"id": 4242, "node_id": "MDIzOkludGVncmF0aW9uSW5zdGFsbGF0aW9uNDI0Mg=="}
+    app_delivery = parse_event(event, json.dumps(data).encode())
+    assert app_delivery is not None
+    assert app_delivery.installation_id == 4242
+
+
+@pytest.mark.parametrize("installation", ['"4242"', "{}", '{"id": "x"}', "[1]", '{"id": true}'])
+def test_a_malformed_installation_is_bad_payload(installation: str) -> None:
+    body = '{"action": "closed", "issue": {"number": 7, "state": "closed"}, '
+    body += f'"installation": {installation}}}'
+    with pytest.raises(WebhookError) as err:
+        parse_event("issues", body.encode())
+    assert err.value.reason == "bad_payload"
+
+
 def test_unhandled_event_parses_to_none() -> None:
     assert parse_event("push", b"not even json") is None
 

@@ -14,6 +14,7 @@ CONTRACT: list[tuple[str, re.Pattern[str], frozenset[str]]] = [
     ("GET", re.compile(r"^/user$"), frozenset()),
     ("GET", re.compile(r"^/app$"), frozenset()),
     ("POST", re.compile(r"^/app/installations/\d+/access_tokens$"), frozenset({"permissions"})),
+    ("GET", re.compile(R + r"/installation$"), frozenset()),
     ("GET", re.compile(R + r"/issues/\d+/comments$"), frozenset()),
     ("POST", re.compile(R + r"/issues/\d+/comments$"), frozenset({"body"})),
     ("PATCH", re.compile(R + r"/issues/comments/\d+$"), frozenset({"body"})),
@@ -28,6 +29,11 @@ CONTRACT: list[tuple[str, re.Pattern[str], frozenset[str]]] = [
     ("GET", re.compile(R + r"/actions/runs/\d+/artifacts$"), frozenset()),
     ("GET", re.compile(R + r"/actions/artifacts/\d+/zip$"), frozenset()),
 ]
+
+
+def app_endpoint(path: str) -> bool:
+    """Tell whether GitHub wants the App's own JWT on this path (not an installation token)."""
+    return path.startswith("/app") or re.match(R + r"/installation$", path) is not None
 
 
 def assert_rest_contract(requests: list[Recorded]) -> None:
@@ -45,7 +51,7 @@ def assert_rest_contract(requests: list[Recorded]) -> None:
             assert isinstance(body.get("body"), str)
             assert 0 < len(body["body"]) <= 65536
         assert r.headers.get("Authorization", "").split(" ")[0] in ("token", "Bearer")
-        if not r.path.startswith("/app"):
+        if not app_endpoint(r.path):
             assert r.headers.get("Accept") == "application/vnd.github+json", r.path
             assert r.headers.get("X-GitHub-Api-Version") == "2022-11-28", r.path
         assert r.headers.get("User-Agent"), "GitHub rejects requests without a User-Agent"

@@ -5,7 +5,11 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 TOKEN = "ghp_fake_token_for_tests"
 BOT_LOGIN = "triage-bot"
@@ -60,6 +64,8 @@ class GitHubState:
     base_url: str = ""
     app_slug: str = "triage-app"
     installation_tokens: set[str] = field(default_factory=set)
+    token_installations: dict[str, int] = field(default_factory=dict)  # token -> installation
+    installation_id: int | None = 4242  # the App's installation on `repo`; None: not installed
     lock: threading.Lock = field(default_factory=threading.Lock)
     _next_id: int = 1000
 
@@ -85,6 +91,11 @@ class GitHubState:
         """Return the issue's comments, oldest first."""
         return [c for c in self.comments.values() if c["issue"] == issue]
 
+    def installation_of(self, request: Recorded) -> int | None:
+        """Return the installation whose token authorized a recorded request."""
+        credential = request.headers.get("Authorization", "").partition(" ")[2]
+        return self.token_installations.get(credential)
+
     def writes(self) -> list[Recorded]:
         """Return the recorded POST, PATCH, PUT and DELETE requests."""
         return [r for r in self.requests if r.method != "GET"]
@@ -95,6 +106,17 @@ class GitHubState:
         run = self.artifacts.setdefault(run_id, {})
         run[artifact_id] = {"name": name, "data": data, "expired": expired}
         return artifact_id
+
+
+@cache
+def app_private_key() -> str:
+    """Return a GitHub App's private key (PEM), the same one for the whole session."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()
 
 
 def _now() -> str:

@@ -136,6 +136,17 @@ def test_persistent_new_and_recurred_against_the_previous_run(engine: Engine) ->
     }
 
 
+def test_a_backfilled_run_from_before_the_closure_is_known_not_recurred(engine: Engine) -> None:
+    with SqlUnitOfWork(engine) as uow:
+        set_issue_state(uow, number=1029, state="closed", title="Redis", updated_at=day(10))
+        uow.commit()
+    before = ingest(engine, make_run([], [failure("t::r", **REDIS_DOWN)]), "old", at=day(3))
+    after = ingest(engine, make_run([], [failure("t::r", **REDIS_DOWN)]), "new", at=day(11))
+    assert classes(before) == {"t::r": "known"}
+    assert before.summary.regressions == ()
+    assert classes(after) == {"t::r": "recurred"}
+
+
 def test_flipping_test_becomes_flaky(engine: Engine) -> None:
     got = []
     for i, failed in enumerate([False, True, False, True, True]):
