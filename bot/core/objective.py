@@ -123,9 +123,7 @@ def compute(inputs: ObjectiveInputs) -> Objective:
     run_days = {t.astimezone(inputs.tz).date() for t in inputs.run_times if t <= at}
     covered = sum(1 for d in run_days if start <= d <= end)
     # A window with no run at all shows nothing, so it cannot be called clean.
-    clean = covered > 0 and not any(
-        start <= r.at.astimezone(inputs.tz).date() for r in regressions
-    )
+    clean = covered > 0 and not any(start <= r.at.astimezone(inputs.tz).date() for r in regressions)
     coverage = covered / inputs.days
     return Objective(
         suite=inputs.suite,
