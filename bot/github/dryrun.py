@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from bot.core.errors import TriageError
-from bot.ports import ArtifactInfo, CommentRef
+from bot.ports import ArtifactInfo, CommentRef, GitHubGateway
 
 log = logging.getLogger(__name__)
 
@@ -27,8 +27,10 @@ class DryRunGateway:
         log.info("dry run: would %s %s", action, {k: v for k, v in details.items() if k != "body"})
 
     def list_run_artifacts(self, run_id: int) -> list[ArtifactInfo]:
-        """Know no artifacts: there is no GitHub to ask."""
-        return []
+        """Refuse, so the delivery fails visibly and can be redelivered once credentials exist."""
+        raise TriageError(
+            "github_dry_run", "no GitHub credentials: the run's artifacts cannot be listed"
+        )
 
     def download_artifact(self, artifact_id: int, *, max_bytes: int) -> bytes:
         """Refuse: a dry run cannot download."""
@@ -77,3 +79,27 @@ class DryRunGateway:
     def bot_login(self) -> str:
         """Return the configured login."""
         return self.login
+
+
+@dataclass
+class ReadThroughDryRun(DryRunGateway):
+    """Dry run with credentials: reads (artifacts, permissions) ask GitHub, writes are recorded."""
+
+    reads: GitHubGateway | None = None
+
+    def _real(self) -> GitHubGateway:
+        if self.reads is None:
+            raise TriageError("github_dry_run", "no GitHub gateway to read from")
+        return self.reads
+
+    def list_run_artifacts(self, run_id: int) -> list[ArtifactInfo]:
+        """List the run's artifacts on GitHub."""
+        return self._real().list_run_artifacts(run_id)
+
+    def download_artifact(self, artifact_id: int, *, max_bytes: int) -> bytes:
+        """Download the artifact from GitHub."""
+        return self._real().download_artifact(artifact_id, max_bytes=max_bytes)
+
+    def permission(self, username: str) -> str:
+        """Ask GitHub for the user's role."""
+        return self._real().permission(username)

@@ -13,8 +13,8 @@ from github import Github
 
 from bot.config import Settings
 from bot.core.errors import TriageError
-from bot.github.auth import TIMEOUT_S, Credentials, app_bot_login, build_client, credentials
-from bot.github.dryrun import DryRunGateway
+from bot.github.auth import TIMEOUT_S, app_bot_login, build_client, credentials
+from bot.github.dryrun import DryRunGateway, ReadThroughDryRun
 from bot.github.errors import mapped
 from bot.ports import ArtifactInfo, CommentRef, GitHubError, GitHubGateway
 
@@ -226,15 +226,17 @@ def make_gateway(
     An App without an installation id (none from the delivery, none configured) finds the
     repository's installation on the first call, so making the gateway needs no network.
     """
-    creds: Credentials | None = (
-        None if settings.github_dry_run else credentials(settings, installation_id)
-    )
+    creds = credentials(settings, installation_id)
+    login = settings.github_bot_login or "triage-bot[dry-run]"
     if creds is None or not settings.github_repository:
-        return DryRunGateway(login=settings.github_bot_login or "triage-bot[dry-run]"), True
+        return DryRunGateway(login=login), True
     gateway = PyGithubGateway(
         lambda: build_client(settings, creds, timeout=timeout),
         settings.github_repository,
         login=settings.github_bot_login,
         app_settings=settings if creds.kind == "app" else None,
     )
+    if settings.github_dry_run:
+        # With credentials, a dry run still reads (artifacts, permissions): only writes wait.
+        return ReadThroughDryRun(login=login, reads=gateway), True
     return gateway, False

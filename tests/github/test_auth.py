@@ -6,6 +6,7 @@ import pytest
 from pydantic import SecretStr
 
 from bot.config import Settings
+from bot.core.errors import TriageError
 from bot.github.dryrun import DryRunGateway
 from bot.github.factory import GatewayFactory
 from bot.github.gateway import PyGithubGateway, make_gateway
@@ -152,3 +153,27 @@ def test_a_private_key_that_is_no_key_is_a_clear_error(
     assert "TRIAGE_GITHUB_APP_PRIVATE_KEY must be the App's PEM private key" in str(caught.value)
     assert "not-a-pem-key" not in str(caught.value)
     assert github.requests == []
+
+
+def test_a_dry_run_with_credentials_reads_github_and_records_writes(github: GitHubState) -> None:
+    github.roles["mona"] = "maintain"
+    settings = _settings(
+        github_token=SecretStr(TOKEN),
+        github_api_url=github.base_url,
+        github_repository=github.repo,
+        github_dry_run=True,
+    )
+    gateway, dry = make_gateway(settings)
+    assert dry
+    assert gateway.permission("mona") == "maintain"  # asked of GitHub
+    gateway.create_comment(1, "would post")  # recorded, not sent
+    assert isinstance(gateway, DryRunGateway)
+    assert [action for action, _ in gateway.sent] == ["create_comment"]
+    assert [r.method for r in github.requests if r.method != "GET"] == []
+
+
+def test_without_credentials_artifacts_cannot_be_listed() -> None:
+    gateway, _ = make_gateway(_settings(github_repository="acme/widgets"))
+    with pytest.raises(TriageError) as refused:
+        gateway.list_run_artifacts(1)
+    assert refused.value.reason == "github_dry_run"
