@@ -460,6 +460,8 @@ class RunLine:
 class ReportRepository(Protocol):
     """Read models of the objective, the weekly report and the dashboard, plus week claims."""
 
+    def first_run_at(self, *, suite: str) -> datetime | None: ...
+
     def suites(self) -> list[str]: ...
 
     def objective_inputs(

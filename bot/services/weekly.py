@@ -143,11 +143,17 @@ def post_due_reports(
 ) -> list[tuple[str, IsoWeek]]:
     """Post every suite's due weekly reports (scheduled job and start-up catch-up)."""
     latest = last_complete_week(now, report_tz(settings))
+    tz = report_tz(settings)
     with uow() as tx:
-        plan = {s: tx.reports.claimed_weeks(suite=s) for s in tx.reports.suites()}
+        plan = {
+            s: (tx.reports.claimed_weeks(suite=s), tx.reports.first_run_at(suite=s))
+            for s in tx.reports.suites()
+        }
     posted = []
-    for suite, claimed in plan.items():
+    for suite, (claimed, first) in plan.items():
         for week in due_weeks(claimed, latest):
+            if first is not None and week.bounds(tz)[1] <= first:
+                continue  # the suite did not exist yet: an empty report is only noise
             try:
                 done = post_week(
                     uow, suite=suite, week=week, now=now, settings=settings, criteria=criteria

@@ -86,6 +86,13 @@ class SqlReportRepository:
         """List every suite that has reported, by name."""
         return [r[0] for r in self.session.execute(select(_R.suite).distinct().order_by(_R.suite))]
 
+    def first_run_at(self, *, suite: str) -> datetime | None:
+        """Return when the suite's first stored run started."""
+        first = self.session.execute(
+            select(func.min(_R.started_at)).where(_R.suite == suite)
+        ).scalar_one()
+        return utc(first) if first is not None else None
+
     def objective_inputs(
         self, *, suite: str, at: datetime, days: int, min_coverage: float, tz: tzinfo
     ) -> ObjectiveInputs | None:

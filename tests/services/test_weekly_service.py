@@ -161,3 +161,21 @@ def test_a_week_still_running_is_refused_and_does_not_block_its_report(db: Any) 
     posted = post_due_reports(uow, now=later, settings=SETTINGS, criteria=CRITERIA)
     assert ("staging", w47) in posted
     assert "weekly:staging:2026-W47" in outbox.intents
+
+
+def test_catch_up_skips_weeks_before_the_suite_existed(sqlite_url: str) -> None:
+    scenario = load_scenario("six_weeks")
+    scenario["first_day"] = "2026-11-04"  # Wednesday of W45
+    engine = fresh_engine(sqlite_url)
+    try:
+        seed(engine, scenario)
+        outbox = RecordingOutbox()
+        uow = uow_factory(engine, outbox=lambda _s: outbox)
+        assert post_week(
+            uow, suite="staging", week=IsoWeek(2026, 40), now=NOW, settings=SETTINGS,
+            criteria=CRITERIA,
+        )  # fmt: skip
+        posted = post_due_reports(uow, now=NOW, settings=SETTINGS, criteria=CRITERIA)
+    finally:
+        engine.dispose()
+    assert [str(w) for _, w in posted] == ["2026-W45", "2026-W46"]
