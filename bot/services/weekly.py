@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 
-from bot.config import Settings
+from bot.config import WEEKDAYS, Settings
 from bot.core.criteria import Criterion, Verdict, evaluate
 from bot.core.errors import TriageError
 from bot.core.intents import CreateIssue, Intent, PostComment
@@ -142,7 +142,10 @@ def post_due_reports(
     uow: UowFactory, *, now: datetime, settings: Settings, criteria: Sequence[Criterion]
 ) -> list[tuple[str, IsoWeek]]:
     """Post every suite's due weekly reports (scheduled job and start-up catch-up)."""
-    latest = last_complete_week(now, report_tz(settings))
+    # A week is due once its scheduled time (report_day at report_hour after it) has come, so a
+    # restart early on Monday does not post before the 09:00 schedule.
+    after = timedelta(days=WEEKDAYS.index(settings.report_day), hours=settings.report_hour)
+    latest = last_complete_week(now - after, report_tz(settings))
     tz = report_tz(settings)
     with uow() as tx:
         plan = {

@@ -179,3 +179,13 @@ def test_catch_up_skips_weeks_before_the_suite_existed(sqlite_url: str) -> None:
     finally:
         engine.dispose()
     assert [str(w) for _, w in posted] == ["2026-W45", "2026-W46"]
+
+
+def test_catch_up_waits_for_the_report_hour(db: Any) -> None:
+    outbox = RecordingOutbox()
+    uow = uow_factory(db, outbox=lambda _s: outbox)
+    early = NOW.replace(hour=2)  # Monday 02:00: W46 is due at 09:00, not yet
+    posted = post_due_reports(uow, now=early, settings=SETTINGS, criteria=CRITERIA)
+    assert "2026-W46" not in [str(w) for _, w in posted]
+    later = post_due_reports(uow, now=NOW, settings=SETTINGS, criteria=CRITERIA)
+    assert "2026-W46" in [str(w) for _, w in later]
