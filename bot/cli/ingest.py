@@ -13,7 +13,8 @@ from rich.progress import Progress
 from bot.cli.db import load_settings, open_database
 from bot.core.errors import TriageError
 from bot.core.knowledge import load_knowledge
-from bot.services.ingest import IngestOptions, RunMeta, check_meta, check_started, ingest_report
+from bot.services.ingest import IngestOptions, ingest_report
+from bot.services.run_meta import RunMeta, check_meta, check_started
 from bot.services.writeback import ingest_and_plan, policy_config
 from bot.store.uow import SqlUnitOfWork
 

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import unicodedata
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 
 from bot.config import Settings
 from bot.core.classify import FlakyPolicy, Prior, RunSummary, Verdict, classify, letter, summarise
@@ -14,7 +13,6 @@ from bot.core.clusters import suggest_rule
 from bot.core.digest import report_digest
 from bot.core.errors import TriageError
 from bot.core.model import Category, Classification, Failure, Match, Outcome, Phase, TestRun
-from bot.core.render_comments import is_http_url
 from bot.core.reports import read_report_bytes
 from bot.core.signature import SIGNATURE_VERSION, fingerprint
 from bot.ports import (
@@ -27,26 +25,7 @@ from bot.ports import (
     UnitOfWork,
 )
 from bot.services.links import match_failures
-
-MAX_NAME = 200
-# Limits of the optional fields, as the upload endpoint documents them.
-MAX_FIELD = {"branch": 500, "commit": 100, "ci_url": 2000}
-MIN_YEAR = 2000
-# A run dated later than this would stay the suite's "latest" run until that time.
-FUTURE_SLACK = timedelta(days=1)
-
-
-@dataclass(frozen=True, slots=True)
-class RunMeta:
-    """What the uploader says about a run; started_at backfills history when given."""
-
-    suite: str
-    environment: str = ""
-    branch: str | None = None
-    commit: str | None = None
-    ci_url: str | None = None
-    started_at: datetime | None = None
-    source: str = "api"
+from bot.services.run_meta import RunMeta, aware, check_meta, check_started
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,8 +85,8 @@ def ingest_run(
     existing = uow.runs.find(suite=meta.suite, environment=meta.environment, digest=digest)
     if existing is not None:
         return stored_result(uow, existing)
-    started = _aware(meta.started_at or run.created or now)
-    check_started(started, now=_aware(now))
+    started = aware(meta.started_at or run.created or now)
+    check_started(started, now=aware(now))
     failures = [*run.failures, *_flaky_passes(run)]
     verdicts = _classify_all(uow, kb, failures, meta=meta, started=started, options=options)
     new_run = _new_run(run, meta, digest, started=started, now=now, kb_digest=kb.digest)
@@ -172,7 +151,7 @@ def _new_run(
         commit=meta.commit,
         ci_url=meta.ci_url,
         started_at=started,
-        ingested_at=_aware(now),
+        ingested_at=aware(now),
         format=run.format.value,
         counts=run.counts(),
         tests=len(run.tests),
@@ -181,42 +160,6 @@ def _new_run(
         knowledge_digest=kb_digest,
         source=meta.source,
     )
-
-
-def check_meta(meta: RunMeta) -> None:
-    """Reject a missing suite, overlong or unprintable fields, a ci_url that is not http(s)."""
-    if not meta.suite.strip():
-        raise TriageError("bad_meta", "suite is required")
-    fields = {
-        "suite": (meta.suite, MAX_NAME),
-        "environment": (meta.environment, MAX_NAME),
-        **{name: (getattr(meta, name) or "", cap) for name, cap in MAX_FIELD.items()},
-    }
-    for name, (value, cap) in fields.items():
-        if len(value) > cap or not printable(value):
-            raise TriageError("bad_meta", f"{name} must be at most {cap} printable characters")
-    if meta.ci_url and not is_http_url(meta.ci_url):
-        raise TriageError("bad_meta", "ci_url must be an http or https URL")
-    if meta.started_at is not None and _aware(meta.started_at).year < MIN_YEAR:
-        raise TriageError("bad_meta", f"started_at must be in {MIN_YEAR} or later")
-
-
-def check_started(started: datetime, *, now: datetime) -> None:
-    """Refuse a run dated before MIN_YEAR or more than FUTURE_SLACK after `now`."""
-    if started.year < MIN_YEAR:
-        raise TriageError(
-            "bad_meta", f"the run's start time {started:%Y-%m-%d} is before {MIN_YEAR}"
-        )
-    if started > now + FUTURE_SLACK:
-        raise TriageError(
-            "bad_meta",
-            f"the run's start time {started.isoformat()} is more than a day in the future",
-        )
-
-
-def printable(text: str) -> bool:
-    """Tell whether `text` holds no control character (NUL, newline, DEL, C1...)."""
-    return not any(unicodedata.category(ch) == "Cc" for ch in text)
 
 
 def stored_result(uow: UnitOfWork, stored: RunRecord) -> IngestResult:
@@ -237,10 +180,6 @@ def stored_result(uow: UnitOfWork, stored: RunRecord) -> IngestResult:
     ]
     summary = summarise(stored.run.counts, verdicts)
     return IngestResult(run_id=stored.id, created=False, summary=summary, verdicts=tuple(verdicts))
-
-
-def _aware(value: datetime) -> datetime:
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
 
 
 def _flaky_passes(run: TestRun) -> list[Failure]:

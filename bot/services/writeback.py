@@ -9,7 +9,8 @@ from bot.config import Settings
 from bot.core.comment_policy import PolicyConfig, plan_new_issue, plan_run, plan_stale
 from bot.core.knowledge.base import KnowledgeBase
 from bot.ports import Outbox, UnitOfWork, WritebackHistory
-from bot.services.ingest import IngestOptions, IngestResult, RunMeta, ingest_report
+from bot.services.ingest import IngestOptions, IngestResult, ingest_report
+from bot.services.run_meta import RunMeta
 
 NEW_ISSUE_LABELS = ("triage-bot",)
 

@@ -15,7 +15,8 @@ from bot.core.artifacts import Limits
 from bot.core.intents import PostComment
 from bot.core.webhook import Command
 from bot.ports import GitHubGateway
-from bot.services.ingest import IngestOptions, IngestResult, RunMeta
+from bot.services.ingest import IngestOptions, IngestResult
+from bot.services.run_meta import RunMeta
 from bot.services.webhook_commands import run_command, store_issue_state
 from bot.services.webhook_ports import DeliveryStore, IngestRequest, WebhookActions, WebhookConfig
 from bot.services.writeback import ingest_and_plan, plan_lifecycle, policy_config

@@ -8,7 +8,8 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import Engine, func, select
 
-from bot.services.ingest import IngestResult, RunMeta, ingest_run
+from bot.services.ingest import IngestResult, ingest_run
+from bot.services.run_meta import RunMeta
 from bot.store.tables import FailureRow, Run
 from bot.store.uow import SqlUnitOfWork
 from tests.store.helpers import day, engine_for, failure, knowledge, make_run

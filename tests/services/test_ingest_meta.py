@@ -11,7 +11,8 @@ from sqlalchemy import Engine, func
 from sqlmodel import select
 
 from bot.core.errors import TriageError
-from bot.services.ingest import RunMeta, ingest_run
+from bot.services.ingest import ingest_run
+from bot.services.run_meta import RunMeta
 from bot.store.tables import Run
 from bot.store.uow import SqlUnitOfWork
 from tests.store.helpers import day, engine_for, knowledge, make_run

@@ -11,7 +11,8 @@ from sqlalchemy import Engine
 
 from bot.core.errors import TriageError
 from bot.core.model import ReportFormat
-from bot.services.ingest import IngestOptions, IngestResult, RunMeta, ingest_report
+from bot.services.ingest import IngestOptions, IngestResult, ingest_report
+from bot.services.run_meta import RunMeta
 from bot.store.uow import SqlUnitOfWork
 from tests.core.report_helpers import run_pytest_reports
 from tests.store.helpers import day, engine_for, knowledge

@@ -15,7 +15,8 @@ from pydantic import BaseModel, Field
 
 from bot.core.classify import RunSummary
 from bot.core.errors import TriageError
-from bot.services.ingest import IngestResult, RunMeta, check_meta
+from bot.services.ingest import IngestResult
+from bot.services.run_meta import RunMeta, check_meta
 from bot.web.auth import require_token
 from bot.web.body import decode_body, read_capped
 from bot.web.deps import Context
