@@ -18,7 +18,7 @@ from tests.github.outbox_helpers import enqueue
 from tests.github_server import TOKEN, GitHubState
 
 app = typer.Typer()
-register(app)  # the lead's composition point adds it to the real app the same way
+register(app)  # bot/cli/__init__.py adds it to the real app the same way
 
 
 @pytest.fixture
