@@ -14,11 +14,10 @@ from sqlmodel import Field, Session, SQLModel
 from bot.core.criteria import FailureGroup, WeekFacts
 from bot.core.objective import ObjectiveInputs, Regression, window_start_time
 from bot.core.weekly import ClusterLine, FlakyLine, IsoWeek
-from bot.ports import Outbox, ReportRepository, ReportsUowFactory, RunLine
+from bot.ports import ReportRepository, ReportsUowFactory, RunLine
 from bot.store import tables
-from bot.store.engine import IMMEDIATE
 from bot.store.outbox import OutboxRepository
-from bot.store.uow import OutboxFactory, default_outbox_factory
+from bot.store.uow import OutboxFactory, SessionUnitOfWork
 
 _R = tables.Run.__table__.c  # type: ignore[attr-defined]
 _F = tables.FailureRow.__table__.c  # type: ignore[attr-defined]
@@ -288,38 +287,19 @@ class SqlReportRepository:
         return {r[0] for r in self.session.execute(select(c.iso_week).where(c.suite == suite))}
 
 
-class SqlReportsUnitOfWork:
+class SqlReportsUnitOfWork(SessionUnitOfWork):
     """A session holding the report repository and the outbox in one transaction."""
 
-    session: Session
     reports: ReportRepository
-    outbox: Outbox
 
     def __init__(
         self, engine: Engine, *, write: bool = False, outbox: OutboxFactory | None = None
     ) -> None:
-        self.engine = engine
-        self.write = write
-        self._outbox = outbox or default_outbox_factory()
+        super().__init__(engine, write=write, outbox=outbox)
 
-    def __enter__(self) -> SqlReportsUnitOfWork:
-        self.session = Session(self.engine, expire_on_commit=False)
-        if self.write and self.engine.dialect.name == "sqlite":
-            # Take SQLite's write lock at BEGIN so two replicas queue instead of failing.
-            self.session.connection(execution_options={IMMEDIATE: True})
-        self.reports = SqlReportRepository(self.session)
-        self.outbox = self._outbox(self.session)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        try:
-            self.session.rollback()
-        finally:
-            self.session.close()
-
-    def commit(self) -> None:
-        """Commit the claim and the outbox rows together."""
-        self.session.commit()
+    def bind(self, session: Session) -> None:
+        """Build the report repository on the session."""
+        self.reports = SqlReportRepository(session)
 
 
 def uow_factory(engine: Engine, *, outbox: OutboxFactory | None = None) -> ReportsUowFactory:

@@ -34,50 +34,36 @@ def default_outbox_factory() -> OutboxFactory:
     return OutboxRepository
 
 
-class SqlUnitOfWork:
-    """`with SqlUnitOfWork(engine) as uow: ...; uow.commit()`; leaving without commit rolls back.
+class SessionUnitOfWork:
+    """One session and one transaction; leaving without commit() rolls back.
 
     On SQLite a writing unit of work takes the write lock at BEGIN (BEGIN IMMEDIATE), so
-    concurrent writers queue on busy_timeout; pass write=False for read-only work.
+    concurrent writers (threads or replicas) queue on busy_timeout instead of failing on a
+    stale snapshot; pass write=False for read-only work. Subclasses add their repositories
+    in bind().
     """
 
     session: Session
-    runs: RunRepository
-    failures: FailureRepository
-    tests: TestStateRepository
-    clusters: ClusterRepository
-    issues: IssueStateRepository
-    links: LinkRepository
-    reads: ReadModels
     outbox: Outbox
-    writeback: WritebackHistory
 
-    def __init__(
-        self, engine: Engine, *, write: bool = True, outbox: OutboxFactory | None = None
-    ) -> None:
+    def __init__(self, engine: Engine, *, write: bool, outbox: OutboxFactory | None) -> None:
         self.engine = engine
         self.write = write
-        self._outbox_factory = outbox
+        self._outbox_factory = outbox or default_outbox_factory()
 
     def __enter__(self) -> Self:
         bind = self.engine
         if self.write and bind.dialect.name == "sqlite":
             # The transaction still begins lazily, at the first statement.
             bind = bind.execution_options(**{IMMEDIATE: True})
-        session = Session(bind, expire_on_commit=False)
-        self.session = session
-        self.runs = SqlRuns(session)
-        self.failures = SqlFailures(session)
-        self.tests = SqlTestStates(session)
-        self.clusters = SqlClusters(session)
-        self.issues = SqlIssueStates(session)
-        self.links = SqlLinks(session)
-        self.reads = SqlReadModels(session)
-        # The outbox shares the session, so enqueued writes commit with the run that caused them.
-        factory = self._outbox_factory or default_outbox_factory()
-        self.outbox = factory(session)
-        self.writeback = SqlWritebackHistory(session)
+        self.session = Session(bind, expire_on_commit=False)
+        # The outbox shares the session, so enqueued writes commit with what caused them.
+        self.outbox = self._outbox_factory(self.session)
+        self.bind(self.session)
         return self
+
+    def bind(self, session: Session) -> None:
+        """Build the repositories on the session."""
 
     def __exit__(self, *exc: object) -> None:
         try:
@@ -90,6 +76,35 @@ class SqlUnitOfWork:
 
     def rollback(self) -> None:
         self.session.rollback()
+
+
+class SqlUnitOfWork(SessionUnitOfWork):
+    """`with SqlUnitOfWork(engine) as uow: ...; uow.commit()`: every repository of the store."""
+
+    runs: RunRepository
+    failures: FailureRepository
+    tests: TestStateRepository
+    clusters: ClusterRepository
+    issues: IssueStateRepository
+    links: LinkRepository
+    reads: ReadModels
+    writeback: WritebackHistory
+
+    def __init__(
+        self, engine: Engine, *, write: bool = True, outbox: OutboxFactory | None = None
+    ) -> None:
+        super().__init__(engine, write=write, outbox=outbox)
+
+    def bind(self, session: Session) -> None:
+        """Build every repository on the session."""
+        self.runs = SqlRuns(session)
+        self.failures = SqlFailures(session)
+        self.tests = SqlTestStates(session)
+        self.clusters = SqlClusters(session)
+        self.issues = SqlIssueStates(session)
+        self.links = SqlLinks(session)
+        self.reads = SqlReadModels(session)
+        self.writeback = SqlWritebackHistory(session)
 
 
 def unit_of_work_factory(engine: Engine, *, write: bool = True) -> Callable[[], SqlUnitOfWork]:
