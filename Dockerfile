@@ -7,6 +7,8 @@ ENV PIP_NO_CACHE_DIR=1 \
 WORKDIR /src
 COPY pyproject.toml README.md ./
 COPY bot ./bot
+# bot/knowledge_base links here: the shipped knowledge base goes into the wheel.
+COPY knowledge ./knowledge
 # Wheels of the project and of its runtime dependencies only (no [dev] extra).
 RUN pip wheel --wheel-dir /wheels .
 

@@ -21,12 +21,12 @@ from typing import Any
 
 import psycopg
 
-from bot.config import DEFAULT_KNOWLEDGE_DIR
 from bot.core.digest import report_digest
 from bot.core.knowledge import load_knowledge
 from bot.core.reports import read_report_bytes
 from bot.services.ingest import ingest_report
 from bot.services.run_meta import RunMeta
+from bot.shipped import DEFAULT_KNOWLEDGE_DIR
 from bot.store.engine import make_engine
 from bot.store.migrate import upgrade
 from bot.store.uow import SqlUnitOfWork

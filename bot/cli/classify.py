@@ -12,12 +12,12 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from bot.config import DEFAULT_KNOWLEDGE_DIR
 from bot.core.errors import TriageError
 from bot.core.knowledge import KnowledgeBase, load_knowledge
 from bot.core.model import Failure, Match
 from bot.core.reports import read_report_path
 from bot.core.signature import fingerprint
+from bot.shipped import DEFAULT_KNOWLEDGE_DIR
 
 
 class OutputFormat(StrEnum):

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from bot.config import DEFAULT_KNOWLEDGE_DIR
 from bot.core.errors import TriageError
 from bot.core.knowledge import KnowledgeBase, parse_knowledge
 from bot.core.model import Failure, Outcome, Phase
+from bot.shipped import DEFAULT_KNOWLEDGE_DIR
 
 
 def _kb(pattern: str, field: str = "message") -> KnowledgeBase:
