@@ -12,7 +12,6 @@ from bot.cli.db import load_settings
 from bot.config import Settings
 from bot.core.errors import TriageError
 from bot.core.knowledge import load_knowledge
-from bot.store.migrate import upgrade
 
 
 class LogLevel(StrEnum):
@@ -34,6 +33,8 @@ def preflight() -> Settings:
     except TriageError as exc:
         typer.echo(f"error: knowledge base {settings.knowledge_dir}: {exc.message}", err=True)
         raise typer.Exit(2) from None
+    from bot.store.migrate import upgrade  # noqa: PLC0415  server libraries: lazily
+
     try:
         upgrade(settings.database_url)  # the app runs it again at start: a no-op by then
     except TriageError as exc:

@@ -19,6 +19,7 @@ from bot.ports import (
     TestStateRepository,
     WritebackHistory,
 )
+from bot.store.deliveries import DeliveryRepository
 from bot.store.engine import IMMEDIATE
 from bot.store.history import SqlClusters, SqlTestStates
 from bot.store.links import SqlIssueStates, SqlLinks, SqlReadModels
@@ -89,6 +90,7 @@ class SqlUnitOfWork(SessionUnitOfWork):
     links: LinkRepository
     reads: ReadModels
     writeback: WritebackHistory
+    deliveries: DeliveryRepository
 
     def __init__(
         self, engine: Engine, *, write: bool = True, outbox: OutboxFactory | None = None
@@ -105,6 +107,7 @@ class SqlUnitOfWork(SessionUnitOfWork):
         self.links = SqlLinks(session)
         self.reads = SqlReadModels(session)
         self.writeback = SqlWritebackHistory(session)
+        self.deliveries = DeliveryRepository(session)
 
 
 def unit_of_work_factory(engine: Engine, *, write: bool = True) -> Callable[[], SqlUnitOfWork]:
