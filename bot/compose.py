@@ -52,7 +52,11 @@ def open_engine(settings: Settings, *, migrate: bool = True) -> Engine:
     """
     if migrate:
         upgrade(settings.database_url)
-    return make_engine(settings.database_url, busy_timeout_ms=settings.sqlite_busy_timeout_ms)
+    return make_engine(
+        settings.database_url,
+        busy_timeout_ms=settings.sqlite_busy_timeout_ms,
+        write_wait_s=settings.sqlite_write_wait_s,
+    )
 
 
 @dataclass

@@ -12,12 +12,16 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from bot.compose import Components, build
 from bot.config import Settings, get_settings
 from bot.services.outbox import run_sender_forever
 from bot.services.webhooks import process_pending
+from bot.store.engine import DatabaseBusy
 from bot.store.migrate import upgrade
 from bot.web import dashboard, metrics, objective
 from bot.web.errors import install_error_handlers
@@ -27,6 +31,7 @@ log = logging.getLogger(__name__)
 
 # A delivery processing for longer than this lost its worker (downloads take seconds).
 STUCK_AFTER = timedelta(minutes=15)
+RETRY_AFTER_S = "2"  # what a 503 for a busy database tells the client to wait
 
 DESCRIPTION = (
     "Links staging pytest failures to known GitHub issues. Upload reports to "
@@ -110,6 +115,23 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         await asyncio.to_thread(context.close)
 
 
+async def _busy(_request: Request, exc: Exception) -> JSONResponse:
+    # The embedded database's writer queue stayed full past the bounded wait: try again soon.
+    log.warning("answering 503: %s", exc)
+    return JSONResponse(
+        {"error": "busy", "detail": "the database is busy with other writes; retry shortly"},
+        status_code=503,
+        headers={"Retry-After": RETRY_AFTER_S},
+    )
+
+
+async def _operational(request: Request, exc: Exception) -> JSONResponse:
+    # Another process (a CLI command, a second server) held SQLite's lock past busy_timeout.
+    if isinstance(exc, OperationalError) and "database is locked" in str(exc.orig):
+        return await _busy(request, exc)
+    raise exc
+
+
 def create_app(settings: Settings) -> FastAPI:
     """Build the app for these settings (database and migrations at start-up)."""
     app = FastAPI(
@@ -120,6 +142,9 @@ def create_app(settings: Settings) -> FastAPI:
     )
     app.state.context = build(settings)
     install_error_handlers(app)
+    app.add_exception_handler(DatabaseBusy, _busy)
+    app.add_exception_handler(PoolTimeout, _busy)
+    app.add_exception_handler(OperationalError, _operational)
     app.include_router(health.router)
     app.include_router(runs.router)
     app.include_router(api.router)
