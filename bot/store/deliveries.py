@@ -6,12 +6,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
+from typing import Any
 
 from sqlalchemy import DateTime, Engine, LargeBinary, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Field, Session, SQLModel
 
-from bot.store.common import upsert, utc
-from bot.store.engine import IMMEDIATE
+from bot.store.common import utc
+from bot.store.engine import writer
 
 PENDING = "pending"
 PROCESSING = "processing"
@@ -44,6 +47,15 @@ class Claimed:
     attempts: int
 
 
+@cache
+def _record_statement(dialect: str) -> Any:
+    """INSERT ... ON CONFLICT (guid) DO NOTHING RETURNING guid, for the dialect."""
+    table = WebhookDelivery.__table__  # type: ignore[attr-defined]
+    insert = postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
+    # RETURNING, not rowcount: psycopg's rowcount is not reliable for a skipped row.
+    return insert.on_conflict_do_nothing(index_elements=["guid"]).returning(table.c.guid)
+
+
 class DeliveryRepository:
     """Deliveries in one SQLModel session; the caller commits."""
 
@@ -73,11 +85,10 @@ class DeliveryRepository:
             "payload": payload if status in (PENDING, PROCESSING) else None,
             "received_at": now, "updated_at": now,
         }  # fmt: skip
-        table = WebhookDelivery.__table__  # type: ignore[attr-defined]
-        insert = upsert(self.session, table).values(**values)
-        statement = insert.on_conflict_do_nothing(index_elements=["guid"]).returning(table.c.guid)
-        # RETURNING, not rowcount: psycopg's rowcount is not reliable for a skipped row.
-        return self.session.execute(statement).first() is not None
+        # Core on the session's connection with a statement built once: a webhook's hot path.
+        connection = self.session.connection()
+        statement = _record_statement(connection.dialect.name)
+        return connection.execute(statement, values).first() is not None
 
     def get(self, *, guid: str) -> WebhookDelivery | None:
         """Return the delivery with this GUID, if stored."""
@@ -168,11 +179,9 @@ class EngineDeliveryStore:
 
     @contextmanager
     def _writing(self) -> Iterator[DeliveryRepository]:
-        with Session(self.engine) as session:
-            if self.engine.dialect.name == "sqlite":
-                # Take the write lock at BEGIN: a read-then-write transaction could otherwise
-                # fail with "database is locked" when another writer got there first.
-                session.connection(execution_options={IMMEDIATE: True})
+        # Take the write lock at BEGIN: a read-then-write transaction could otherwise fail
+        # with "database is locked" when another writer got there first.
+        with Session(writer(self.engine)) as session:
             yield DeliveryRepository(session)
             session.commit()
 

@@ -20,7 +20,7 @@ from bot.ports import (
     WritebackHistory,
 )
 from bot.store.deliveries import DeliveryRepository
-from bot.store.engine import IMMEDIATE
+from bot.store.engine import writer
 from bot.store.history import SqlClusters, SqlTestStates
 from bot.store.links import SqlIssueStates, SqlLinks, SqlReadModels
 from bot.store.outbox import OutboxRepository
@@ -53,10 +53,8 @@ class SessionUnitOfWork:
         self._outbox_factory = outbox or default_outbox_factory()
 
     def __enter__(self) -> Self:
-        bind = self.engine
-        if self.write and bind.dialect.name == "sqlite":
-            # The transaction still begins lazily, at the first statement.
-            bind = bind.execution_options(**{IMMEDIATE: True})
+        # The transaction still begins lazily, at the first statement.
+        bind = writer(self.engine) if self.write else self.engine
         self.session = Session(bind, expire_on_commit=False)
         # The outbox shares the session, so enqueued writes commit with what caused them.
         self.outbox = self._outbox_factory(self.session)

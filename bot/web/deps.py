@@ -1,4 +1,8 @@
-"""Request dependencies: typed parts of the app's Components (bot.compose), overridable."""
+"""Request dependencies: typed parts of the app's Components (bot.compose), overridable.
+
+The ones that do no I/O are `async def`: FastAPI runs a plain `def` dependency in the thread
+pool, and a dozen thread hops cost a webhook delivery more than its database work.
+"""
 
 from __future__ import annotations
 
@@ -21,7 +25,7 @@ AppContext = Components
 __all__ = ["AppContext", "Context", "utc_now"]
 
 
-def get_context(request: Request) -> Components:
+async def get_context(request: Request) -> Components:
     """Return the app's components."""
     context: Components = request.app.state.context
     return context
@@ -30,27 +34,27 @@ def get_context(request: Request) -> Components:
 Context = Annotated[Components, Depends(get_context)]
 
 
-def get_settings(context: Context) -> Settings:
+async def get_settings(context: Context) -> Settings:
     """Return the app's settings."""
     return context.settings
 
 
-def get_kb(context: Context) -> KnowledgeBase:
+async def get_kb(context: Context) -> KnowledgeBase:
     """Return the knowledge base loaded at start."""
     return context.kb
 
 
-def get_engine(context: Context) -> Engine:
+async def get_engine(context: Context) -> Engine:
     """Return the database engine."""
     return context.engine
 
 
-def get_gateway(context: Context) -> GitHubGateway:
+async def get_gateway(context: Context) -> GitHubGateway:
     """Return the GitHub gateway (a dry-run recorder without credentials)."""
     return context.gateway
 
 
-def get_clock(context: Context) -> Callable[[], datetime]:
+async def get_clock(context: Context) -> Callable[[], datetime]:
     """Return the clock."""
     return context.clock
 
@@ -61,12 +65,12 @@ def get_reading(context: Context) -> Iterator[SqlUnitOfWork]:
         yield uow
 
 
-def get_reports(context: Context) -> ReportsUowFactory:
+async def get_reports(context: Context) -> ReportsUowFactory:
     """Return the report unit-of-work factory (objective, criteria, dashboard)."""
     return context.reports
 
 
-def get_webhook_ports(context: Context) -> WebhookPorts:
+async def get_webhook_ports(context: Context) -> WebhookPorts:
     """Return the webhook service's ports (override to swap the gateway in tests)."""
     return context.webhook_ports()
 
