@@ -21,6 +21,9 @@ class Settings(BaseSettings):
     # --- storage
     database_url: str = "sqlite:///triage.db"
     sqlite_busy_timeout_ms: int = 5000
+    # SQLite has one writer: a write waits this long for the others, then answers 503.
+    sqlite_write_wait_s: float = Field(default=30.0, gt=0)
+    workers: int = Field(default=1, ge=1, le=64)  # uvicorn worker processes (PostgreSQL only)
 
     # --- knowledge base
     knowledge_dir: Path = DEFAULT_KNOWLEDGE_DIR

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from bot.pytest_plugin_upload import (
+    DEFAULT_RETRY_S,
     DEFAULT_TIMEOUT_S,
     Target,
     ci_metadata,
@@ -23,6 +24,7 @@ from bot.pytest_plugin_upload import (
 )
 
 PLUGIN_NAME = "triage-upload"
+MAX_RETRY_S = 600.0  # a typo must not hold a CI job for hours
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -54,6 +56,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         type=float,
         help=f"upload time limit (env TRIAGE_TIMEOUT; default {DEFAULT_TIMEOUT_S:g})",
     )
+    group.addoption(
+        "--triage-retry-for",
+        metavar="SECONDS",
+        type=float,
+        help="retry a busy (503) or unreachable service this long in all; 0: no retry "
+        f"(env TRIAGE_RETRY_FOR; default {DEFAULT_RETRY_S:g})",
+    )
 
 
 def target_from(config: pytest.Config, env: Mapping[str, str]) -> Target | None:
@@ -66,20 +75,28 @@ def target_from(config: pytest.Config, env: Mapping[str, str]) -> Target | None:
     url = pick("triage_url", "TRIAGE_URL")
     if not url:
         return None
-    timeout = config.getoption("triage_timeout")
-    if timeout is None:
-        try:
-            timeout = float(env.get("TRIAGE_TIMEOUT") or DEFAULT_TIMEOUT_S)
-        except ValueError:
-            timeout = DEFAULT_TIMEOUT_S
+    timeout = _seconds(config, env, "timeout", DEFAULT_TIMEOUT_S)
+    retry = _seconds(config, env, "retry_for", DEFAULT_RETRY_S)
     return Target(
         endpoint=runs_endpoint(url),
         token=pick("triage_token", "TRIAGE_TOKEN"),
         suite=pick("triage_suite", "TRIAGE_SUITE") or config.rootpath.name,
         environment=pick("triage_environment", "TRIAGE_ENVIRONMENT") or "staging",
-        timeout_s=max(0.1, float(timeout)),
+        timeout_s=max(0.1, timeout),
+        retry_s=min(max(0.0, retry), MAX_RETRY_S),
         metadata=ci_metadata(env),
     )
+
+
+def _seconds(config: pytest.Config, env: Mapping[str, str], name: str, default: float) -> float:
+    """Read --triage-NAME, else TRIAGE_NAME; a malformed variable falls back to the default."""
+    value = config.getoption(f"triage_{name}")
+    if value is not None:
+        return float(value)
+    try:
+        return float(env.get(f"TRIAGE_{name.upper()}") or default)
+    except ValueError:
+        return default
 
 
 def pytest_configure(config: pytest.Config) -> None:

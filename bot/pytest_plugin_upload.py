@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 RUNS_PATH = "/api/v1/runs"
 DEFAULT_TIMEOUT_S = 10.0
+DEFAULT_RETRY_S = 60.0  # how long a busy (503) or unreachable service is retried, in all
+RETRY_STATUSES = frozenset({502, 503, 504})
+FIRST_PAUSE_S, MAX_PAUSE_S = 0.5, 10.0
 USER_AGENT = "triage-bot-pytest-plugin"
 
 
@@ -25,6 +29,7 @@ class Target:
     suite: str
     environment: str = "staging"
     timeout_s: float = DEFAULT_TIMEOUT_S
+    retry_s: float = DEFAULT_RETRY_S
     metadata: Mapping[str, str] = field(default_factory=dict)
 
 
@@ -34,6 +39,8 @@ class Outcome:
 
     ok: bool
     message: str
+    # Set when trying again may help (busy or unreachable service): the pause it asked for.
+    retry_after: float | None = field(default=None, compare=False)
 
 
 def runs_endpoint(url: str) -> str:
@@ -90,12 +97,45 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
         return None
 
 
-def post_report(target: Target, body: bytes, *, started_at: str) -> Outcome:
-    """POST the report within target.timeout_s overall; never raise."""
+def post_report(
+    target: Target,
+    body: bytes,
+    *,
+    started_at: str,
+    sleep: Callable[[float], object] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
+) -> Outcome:
+    """POST the report; retry a busy or unreachable service for target.retry_s; never raise.
+
+    Each attempt is bounded by target.timeout_s; pauses double from FIRST_PAUSE_S (or follow
+    the service's Retry-After), and no pause runs past the retry budget.
+    """
     try:
         request = build_request(target, body, started_at=started_at)
     except ValueError as exc:
         return Outcome(False, _line(target, str(exc)))
+    deadline = clock() + max(0.0, target.retry_s)
+    pause, attempts = FIRST_PAUSE_S, 1
+    while True:
+        outcome = _attempt(request, target)
+        remaining = deadline - clock()
+        if outcome.ok or outcome.retry_after is None or remaining <= 0:
+            break
+        sleep(min(outcome.retry_after or pause, MAX_PAUSE_S, remaining))
+        pause, attempts = min(pause * 2, MAX_PAUSE_S), attempts + 1
+    if attempts > 1 and not outcome.ok:
+        return Outcome(False, _tried(outcome.message, attempts))
+    return outcome
+
+
+def _tried(message: str, attempts: int) -> str:
+    """Say in a failure line how many attempts were made."""
+    head, sep, tail = message.rpartition("; test results are unaffected")
+    return f"{head} (after {attempts} attempts){sep}{tail}" if sep else message
+
+
+def _attempt(request: urllib.request.Request, target: Target) -> Outcome:
+    """One POST, bounded by target.timeout_s even when DNS or the server trickles."""
     result: list[Outcome] = []
     worker = threading.Thread(
         target=lambda: result.append(_send(request, target)), name="triage-upload", daemon=True
@@ -130,11 +170,24 @@ def _exchange(request: urllib.request.Request, target: Target) -> Outcome:
         with exc:
             payload = _json(exc.read(64 * 1024))
         detail = " ".join(str(payload[k]) for k in ("error", "detail") if k in payload)
-        return Outcome(False, _line(target, f"HTTP {exc.code}" + (f": {detail}" if detail else "")))
+        line = _line(target, f"HTTP {exc.code}" + (f": {detail}" if detail else ""))
+        if exc.code in RETRY_STATUSES:
+            return Outcome(False, line, _retry_after(exc.headers.get("Retry-After")))
+        return Outcome(False, line)
     except TimeoutError:
         return Outcome(False, _line(target, f"no answer within {target.timeout_s:g} s"))
     except urllib.error.URLError as exc:
-        return Outcome(False, _line(target, f"cannot reach the service ({exc.reason})"))
+        return Outcome(False, _line(target, f"cannot reach the service ({exc.reason})"), 0.0)
+    except ConnectionError as exc:  # reset or refused mid-exchange: the service may be restarting
+        return Outcome(False, _line(target, f"cannot reach the service ({exc})"), 0.0)
+
+
+def _retry_after(value: str | None) -> float:
+    """Read a Retry-After of seconds; 0 (our own backoff) when absent or a date."""
+    try:
+        return max(0.0, float(value)) if value else 0.0
+    except ValueError:
+        return 0.0
 
 
 def _json(raw: bytes) -> dict[str, Any]:

@@ -59,7 +59,11 @@ def test_a_failed_upload_warns_once_and_keeps_the_exit_status(
     url = closed_port_url() if mode == "down" else serve(mode).url
     pytester.makepyfile(test_suite=SUITE if status else PASSING)
 
-    result = run(pytester, f"--triage-url={url}", f"--triage-token={TOKEN}", "--triage-timeout=1")
+    # No retry here: tests/test_pytest_plugin_retry.py covers retrying a down service.
+    result = run(
+        pytester, f"--triage-url={url}", f"--triage-token={TOKEN}", "--triage-timeout=1",
+        "--triage-retry-for=0",
+    )  # fmt: skip
 
     assert result.ret == status
     output = result.stdout.str() + result.stderr.str()
@@ -75,7 +79,9 @@ def test_a_failed_upload_warns_once_and_keeps_the_exit_status(
 def test_without_a_terminal_the_line_goes_to_stderr(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_suite=PASSING)
 
-    result = run(pytester, "-p", "no:terminal", f"--triage-url={closed_port_url()}")
+    result = run(
+        pytester, "-p", "no:terminal", f"--triage-url={closed_port_url()}", "--triage-retry-for=0"
+    )
 
     assert result.ret == pytest.ExitCode.OK
     assert "triage: report not uploaded" in result.stderr.str()

@@ -50,11 +50,11 @@ def test_start_up_catches_up_once_across_replicas(database_url: str) -> None:
     for _replica in range(2):
         app = create_app(make_settings(database_url, scheduler_enabled=True))
         app.state.context.clock = lambda: now
-        app.state.context.extras["outbox_factory"] = lambda _session: outbox
+        app.state.context.outbox_factory = lambda _session: outbox
         with serving(app) as http:
             wait_for(lambda: "weekly:staging:2026-W46" in outbox.intents)
             assert http.get("/healthz").status_code == 200
-            scheduler = app.state.context.extras["scheduler"]
+            scheduler = app.state.context.scheduler
             wait_for(lambda s=scheduler: s.get_job("weekly-report-catch-up") is None)
             job = scheduler.get_job("weekly-report")
             # The weekly job itself runs on the real clock: next Monday, 09:00 UTC.

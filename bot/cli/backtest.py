@@ -17,7 +17,6 @@ from bot.cli.kb import kb_app
 from bot.core.errors import TriageError
 from bot.core.knowledge import load_knowledge
 from bot.services.backtest import BacktestResult, backtest
-from bot.store.uow import SqlUnitOfWork
 
 
 def _table(result: BacktestResult, console: Console) -> None:
@@ -48,6 +47,8 @@ def backtest_command(
         raise typer.Exit(1) from None
     engine = open_database(settings)
     try:
+        from bot.store.uow import SqlUnitOfWork  # noqa: PLC0415  server libraries: lazily
+
         with SqlUnitOfWork(engine, write=False) as uow:
             result = backtest(uow, kb, since=parse_time(since), max_changes=limit)
     finally:

@@ -1,26 +1,35 @@
-"""`triage-bot db upgrade`, and the database opening the other commands share."""
+"""`triage-bot db upgrade`, and the settings and database opening the other commands share.
+
+Server libraries (SQLAlchemy, Alembic, PyGithub) are imported inside the functions that need
+them, so light commands (`classify`, `kb validate`, `--help`) start fast.
+"""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import typer
 from pydantic import ValidationError
-from sqlalchemy import Engine
 
 from bot.config import Settings, get_settings
 from bot.core.errors import TriageError
-from bot.store.engine import make_engine
-from bot.store.migrate import upgrade
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from bot.compose import Components
+    from bot.core.knowledge import KnowledgeBase
 
 db_app = typer.Typer(help="Database commands.", no_args_is_help=True)
 
 
-def load_settings() -> Settings:
-    """Build settings, or exit 2 with one line naming every invalid setting."""
+def load_settings(code: int = 2) -> Settings:
+    """Build settings, or exit `code` with one line naming every invalid setting."""
     try:
         return get_settings()
     except ValidationError as exc:
         typer.echo(settings_error(exc), err=True)
-        raise typer.Exit(2) from None
+        raise typer.Exit(code) from None
 
 
 def settings_error(exc: ValidationError) -> str:
@@ -31,9 +40,21 @@ def settings_error(exc: ValidationError) -> str:
 
 def open_database(settings: Settings) -> Engine:
     """Migrate the configured database to the newest schema and return an engine on it."""
+    from bot.compose import open_engine  # noqa: PLC0415  server libraries: only when needed
+
     try:
-        upgrade(settings.database_url)
-        return make_engine(settings.database_url, busy_timeout_ms=settings.sqlite_busy_timeout_ms)
+        return open_engine(settings)
+    except TriageError as exc:
+        typer.echo(f"error: database: {exc}", err=True)
+        raise typer.Exit(2) from None
+
+
+def open_components(settings: Settings, kb: KnowledgeBase) -> Components:
+    """Build the service's parts at the composition root: database migrated, GitHub lazily."""
+    from bot.compose import build  # noqa: PLC0415  server libraries: only when needed
+
+    try:
+        return build(settings, migrate=True, github=False, kb=kb)
     except TriageError as exc:
         typer.echo(f"error: database: {exc}", err=True)
         raise typer.Exit(2) from None

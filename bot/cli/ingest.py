@@ -10,13 +10,13 @@ import typer
 from rich.console import Console
 from rich.progress import Progress
 
-from bot.cli.db import load_settings, open_database
+from bot.cli.db import load_settings, open_components
 from bot.core.errors import TriageError
 from bot.core.knowledge import load_knowledge
-from bot.services.ingest import IngestOptions, ingest_report
+from bot.core.timeutil import as_utc
+from bot.services.ingest import ingest_report
 from bot.services.run_meta import RunMeta, check_meta, check_started
 from bot.services.writeback import ingest_and_plan, policy_config
-from bot.store.uow import SqlUnitOfWork
 
 
 def parse_time(value: str | None) -> datetime | None:
@@ -27,7 +27,7 @@ def parse_time(value: str | None) -> datetime | None:
         parsed = datetime.fromisoformat(value)
     except ValueError:
         raise typer.BadParameter(f"not an ISO 8601 time: {value!r}") from None
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed
+    return as_utc(parsed)
 
 
 def _read(path: Path, max_bytes: int) -> bytes:
@@ -78,8 +78,8 @@ def ingest(
     except TriageError as exc:
         err.print(f"error: knowledge base: {exc}", markup=False, highlight=False)
         raise typer.Exit(2) from None
-    engine = open_database(settings)
-    options = IngestOptions.from_settings(settings)
+    parts = open_components(settings, kb)
+    options = parts.ingest_options
     policy = policy_config(settings)
     bad = stored = skipped = 0
     try:
@@ -88,7 +88,7 @@ def ingest(
             for path in files:
                 try:
                     data = _read(path, options.max_bytes)
-                    with SqlUnitOfWork(engine) as uow:
+                    with parts.uow() as uow:
                         now = datetime.now(UTC)
                         if comment:
                             result = ingest_and_plan(
@@ -106,7 +106,7 @@ def ingest(
                     stored, skipped = stored + result.created, skipped + (not result.created)
                 progress.advance(task)
     finally:
-        engine.dispose()
+        parts.close()
     typer.echo(f"stored {stored} run(s), {skipped} already stored, {bad} bad file(s)")
     if bad:
         raise typer.Exit(1)

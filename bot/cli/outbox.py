@@ -9,10 +9,7 @@ import typer
 
 from bot.cli.db import load_settings, open_database
 from bot.core.errors import TriageError
-from bot.github.gateway import make_gateway
 from bot.services.outbox import OutboxSender, SenderConfig
-from bot.store.outbox import ensure_outbox_tables
-from bot.store.outbox_queue import SqlOutboxQueue
 
 outbox_app = typer.Typer(help="The outbox of GitHub writes.", no_args_is_help=True)
 
@@ -23,6 +20,10 @@ def drain_command(
     limit: int | None = typer.Option(None, min=1, help="Stop after this many rows."),
 ) -> None:
     """Send pending GitHub writes serially until the outbox is empty."""
+    from bot.github.gateway import make_gateway  # noqa: PLC0415  server libraries: lazily
+    from bot.store.outbox import ensure_outbox_tables  # noqa: PLC0415
+    from bot.store.outbox_queue import SqlOutboxQueue  # noqa: PLC0415
+
     settings = load_settings()
     engine = open_database(settings)
     try:
@@ -46,6 +47,9 @@ def drain_command(
 @outbox_app.command("status")
 def status_command() -> None:
     """Print the outbox depth per state and the dead rows, as JSON."""
+    from bot.store.outbox import ensure_outbox_tables  # noqa: PLC0415  server libraries: lazily
+    from bot.store.outbox_queue import SqlOutboxQueue  # noqa: PLC0415
+
     settings = load_settings()
     engine = open_database(settings)
     try:

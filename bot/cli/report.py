@@ -6,27 +6,15 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
-from pydantic import ValidationError
 
-from bot.config import Settings, get_settings
+from bot.cli.db import load_settings
 from bot.core.criteria import load_criteria
 from bot.core.errors import TriageError
 from bot.core.weekly import IsoWeek, last_complete_week
 from bot.services.objective import report_tz
 from bot.services.weekly import post_week, render_week
-from bot.store.engine import make_engine
-from bot.store.migrate import upgrade
-from bot.store.reports import uow_factory
 
 report_app = typer.Typer(help="Weekly success-metrics reports.", no_args_is_help=True)
-
-
-def _settings() -> Settings:
-    try:
-        return get_settings()
-    except ValidationError as exc:
-        typer.echo(f"error: invalid TRIAGE_* settings: {exc.error_count()} problem(s)", err=True)
-        raise typer.Exit(2) from None
 
 
 @report_app.command("weekly")
@@ -38,13 +26,15 @@ def weekly(
     post: Annotated[bool, typer.Option(help="Queue it on GitHub instead of printing it.")] = False,
 ) -> None:
     """Render the weekly report (or post it, once per suite and week)."""
-    settings = _settings()
+    from bot.compose import open_engine  # noqa: PLC0415  server libraries: lazily
+    from bot.store.reports import uow_factory  # noqa: PLC0415
+
+    settings = load_settings()
     now = datetime.now(UTC)
     try:
         chosen = IsoWeek.parse(week) if week else last_complete_week(now, report_tz(settings))
         criteria = load_criteria(settings.knowledge_dir / "criteria.toml")
-        upgrade(settings.database_url)
-        engine = make_engine(settings.database_url, busy_timeout_ms=settings.sqlite_busy_timeout_ms)
+        engine = open_engine(settings)
     except TriageError as exc:
         typer.echo(f"error: {exc.message}", err=True)
         raise typer.Exit(2) from None

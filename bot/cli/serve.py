@@ -12,7 +12,6 @@ from bot.cli.db import load_settings
 from bot.config import Settings
 from bot.core.errors import TriageError
 from bot.core.knowledge import load_knowledge
-from bot.store.migrate import upgrade
 
 
 class LogLevel(StrEnum):
@@ -34,6 +33,8 @@ def preflight() -> Settings:
     except TriageError as exc:
         typer.echo(f"error: knowledge base {settings.knowledge_dir}: {exc.message}", err=True)
         raise typer.Exit(2) from None
+    from bot.store.migrate import upgrade  # noqa: PLC0415  server libraries: lazily
+
     try:
         upgrade(settings.database_url)  # the app runs it again at start: a no-op by then
     except TriageError as exc:
@@ -46,16 +47,34 @@ def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=0, max=65535, help="Port to listen on.")] = 8000,
     log_level: Annotated[LogLevel, typer.Option(help="How much to log.")] = LogLevel.INFO,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            min=1, max=64, help="Worker processes (PostgreSQL only; default TRIAGE_WORKERS or 1)."
+        ),
+    ] = None,
 ) -> None:
     """Start the HTTP service (upload API, GitHub webhook, read API)."""
     import uvicorn  # noqa: PLC0415  slow to import; only this command needs it
 
-    preflight()
+    settings = preflight()
+    count = workers or settings.workers
+    if count > 1 and not settings.database_url.startswith("postgresql"):
+        typer.echo(
+            f"error: --workers {count} needs PostgreSQL: SQLite has one writer, so the "
+            "embedded database is served by one process (set TRIAGE_DATABASE_URL to a "
+            "postgresql+psycopg:// URL, or use 1 worker)",
+            err=True,
+        )
+        raise typer.Exit(2)
     logging.basicConfig(
         level=log_level.value.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     # The app logs at start whether it runs in dry-run (no GitHub credentials).
-    uvicorn.run(APP_FACTORY, factory=True, host=host, port=port, log_level=log_level.value)
+    uvicorn.run(
+        APP_FACTORY, factory=True, host=host, port=port, log_level=log_level.value,
+        workers=count if count > 1 else None,
+    )  # fmt: skip
 
 
 def register(app: typer.Typer) -> None:

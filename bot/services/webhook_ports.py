@@ -1,17 +1,20 @@
-"""What the webhook service needs from the edges: delivery storage and the use cases it drives."""
+"""What the webhook service needs from the edges: deliveries in the unit of work, GitHub, config."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
 from bot.core.artifacts import Limits
-from bot.core.intents import PostComment
-from bot.core.webhook import Command
-from bot.ports import GitHubGateway
+from bot.core.comment_policy import PolicyConfig
+from bot.core.knowledge import KnowledgeBase
+from bot.ports import GitHubGateway, UnitOfWork
+from bot.services.ingest import IngestOptions
 
 WRITE_ROLES = frozenset({"admin", "maintain", "write"})
+PENDING, PROCESSING, DONE, FAILED, IGNORED = "pending", "processing", "done", "failed", "ignored"
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,22 +29,8 @@ class WebhookConfig:
     max_attempts: int = 5
 
 
-@dataclass(frozen=True, slots=True)
-class IngestRequest:
-    """A report found in an artifact, with the metadata the delivery carried."""
-
-    data: bytes
-    suite: str
-    environment: str
-    branch: str | None
-    commit: str | None
-    ci_url: str | None
-    started_at: datetime | None
-    source: str = "webhook"
-
-
 class ClaimedDelivery(Protocol):
-    """A pending delivery taken for one more attempt."""
+    """A delivery taken for one more attempt."""
 
     @property
     def guid(self) -> str: ...
@@ -56,8 +45,8 @@ class ClaimedDelivery(Protocol):
     def attempts(self) -> int: ...
 
 
-class DeliveryStore(Protocol):
-    """Deliveries; each call is its own committed transaction."""
+class Deliveries(Protocol):
+    """Deliveries, written in the unit of work's transaction (the caller commits)."""
 
     def record(
         self,
@@ -68,8 +57,10 @@ class DeliveryStore(Protocol):
         payload: bytes | None,
         status: str,
         now: datetime,
+        outcome: str = "",
+        attempts: int = 0,
     ) -> bool:
-        """Store a delivery; False when the GUID was seen before."""
+        """Store a delivery; False when the GUID was stored before (nothing written)."""
         ...
 
     def claim(
@@ -82,7 +73,9 @@ class DeliveryStore(Protocol):
         """Put a delivery back to pending for a later attempt."""
         ...
 
-    def finish(self, *, guid: str, status: str, outcome: str, now: datetime) -> None: ...
+    def finish(self, *, guid: str, status: str, outcome: str, now: datetime) -> None:
+        """Mark a delivery done, failed or ignored, and drop its payload."""
+        ...
 
     def pending(
         self, *, limit: int, before: datetime | None = None, stuck_before: datetime | None = None
@@ -91,25 +84,25 @@ class DeliveryStore(Protocol):
         ...
 
 
-class WebhookActions(Protocol):
-    """The use cases a delivery can drive, each in its own transaction."""
+class DeliveryUnitOfWork(UnitOfWork, Protocol):
+    """The store's unit of work, with the deliveries table in the same transaction."""
 
-    def github(self, installation_id: int | None = None) -> GitHubGateway:
-        """Return the gateway acting as the delivery's App installation (None: the default)."""
-        ...
+    @property
+    def deliveries(self) -> Deliveries: ...
 
-    def ingest(self, request: IngestRequest, *, now: datetime) -> str:
-        """Ingest a report idempotently; return a one-line summary naming the run id."""
-        ...
 
-    def set_issue_state(self, *, issue: int, state: str, reason: str | None, now: datetime) -> bool:
-        """Store a GitHub issue's state; False when it is no known issue."""
-        ...
+@dataclass(frozen=True, slots=True)
+class WebhookPorts:
+    """Everything a delivery's handler may use, built at the composition root."""
 
-    def execute(self, command: Command, *, issue: int, user: str, now: datetime) -> str:
-        """Run a `/triage` command on `issue`; return the reply text (Markdown)."""
-        ...
+    uow: Callable[[], DeliveryUnitOfWork]
+    # The gateway acting as the delivery's App installation (None: the process-wide one).
+    github: Callable[[int | None], GitHubGateway]
+    kb: KnowledgeBase
+    config: WebhookConfig
+    ingest_options: IngestOptions = field(default_factory=IngestOptions)
+    policy: PolicyConfig = field(default_factory=PolicyConfig)
 
-    def reply(self, intent: PostComment, *, now: datetime) -> None:
-        """Plan a reply through the outbox (a known key is not planned twice)."""
-        ...
+    def known(self) -> dict[int, str]:
+        """Known issue numbers and their titles."""
+        return {number: issue.title for number, issue in self.kb.issues.items()}

@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
+from bot.core.timeutil import as_utc
 
-def utc(value: datetime) -> datetime:
-    """Return an aware UTC datetime; naive values (as SQLite returns them) are taken as UTC."""
-    if value.tzinfo is UTC:
-        return value
-    if value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value.astimezone(UTC)
+utc = as_utc  # naive values (as SQLite returns them) are UTC
 
 
 def maybe_utc(value: datetime | None) -> datetime | None:

@@ -5,13 +5,16 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
+from functools import cache
+from typing import Any
 
 from sqlalchemy import DateTime, Engine, LargeBinary, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Field, Session, SQLModel
 
-from bot.store.engine import IMMEDIATE
+from bot.store.common import utc
+from bot.store.engine import writer
 
 PENDING = "pending"
 PROCESSING = "processing"
@@ -36,9 +39,21 @@ class WebhookDelivery(SQLModel, table=True):
     updated_at: datetime = Field(sa_type=DateTime(timezone=True), nullable=False)
 
 
-def _aware(value: datetime) -> datetime:
-    # SQLite gives back naive datetimes; they were stored as UTC.
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    guid: str
+    event: str
+    payload: bytes
+    attempts: int
+
+
+@cache
+def _record_statement(dialect: str) -> Any:
+    """INSERT ... ON CONFLICT (guid) DO NOTHING RETURNING guid, for the dialect."""
+    table = WebhookDelivery.__table__  # type: ignore[attr-defined]
+    insert = postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
+    # RETURNING, not rowcount: psycopg's rowcount is not reliable for a skipped row.
+    return insert.on_conflict_do_nothing(index_elements=["guid"]).returning(table.c.guid)
 
 
 class DeliveryRepository:
@@ -56,26 +71,24 @@ class DeliveryRepository:
         payload: bytes | None,
         status: str,
         now: datetime,
+        outcome: str = "",
+        attempts: int = 0,
     ) -> bool:
-        """Store a delivery; return False when this GUID was stored before."""
-        if self.session.get(WebhookDelivery, guid) is not None:
-            return False
-        row = WebhookDelivery(
-            guid=guid,
-            event=event,
-            action=action,
-            status=status,
-            payload=payload if status == PENDING else None,
-            received_at=now,
-            updated_at=now,
-        )
-        try:
-            with self.session.begin_nested():
-                self.session.add(row)
-        except IntegrityError:
-            # A concurrent request stored the same GUID first.
-            return False
-        return True
+        """Store a delivery; return False when this GUID was stored before (nothing written).
+
+        One INSERT ... ON CONFLICT DO NOTHING: a concurrent request with the same GUID waits
+        for the first to commit and then writes nothing, on SQLite and PostgreSQL alike.
+        """
+        values = {
+            "guid": guid, "event": event, "action": action, "status": status,
+            "attempts": attempts, "outcome": outcome[:2000],
+            "payload": payload if status in (PENDING, PROCESSING) else None,
+            "received_at": now, "updated_at": now,
+        }  # fmt: skip
+        # Core on the session's connection with a statement built once: a webhook's hot path.
+        connection = self.session.connection()
+        statement = _record_statement(connection.dialect.name)
+        return connection.execute(statement, values).first() is not None
 
     def get(self, *, guid: str) -> WebhookDelivery | None:
         """Return the delivery with this GUID, if stored."""
@@ -91,7 +104,7 @@ class DeliveryRepository:
         stuck = (
             row.status == PROCESSING
             and stale_before is not None
-            and _aware(row.updated_at) < stale_before
+            and utc(row.updated_at) < stale_before
         )
         if row.status != PENDING and not stuck:
             return None
@@ -100,6 +113,15 @@ class DeliveryRepository:
         row.updated_at = now
         self.session.add(row)
         return row
+
+    def claim(
+        self, *, guid: str, now: datetime, stale_before: datetime | None = None
+    ) -> Claimed | None:
+        """Take a delivery for one more attempt; None when it is not waiting."""
+        row = self.start_attempt(guid=guid, now=now, stale_before=stale_before)
+        if row is None or row.payload is None:
+            return None
+        return Claimed(row.guid, row.event, row.payload, row.attempts)
 
     def release(self, *, guid: str, outcome: str, now: datetime) -> None:
         """Put a delivery back to pending after a failed attempt."""
@@ -149,14 +171,6 @@ class DeliveryRepository:
         return len(self.session.execute(query).all())
 
 
-@dataclass(frozen=True, slots=True)
-class Claimed:
-    guid: str
-    event: str
-    payload: bytes
-    attempts: int
-
-
 class EngineDeliveryStore:
     """The webhook service's DeliveryStore: each call in its own committed session."""
 
@@ -165,11 +179,9 @@ class EngineDeliveryStore:
 
     @contextmanager
     def _writing(self) -> Iterator[DeliveryRepository]:
-        with Session(self.engine) as session:
-            if self.engine.dialect.name == "sqlite":
-                # Take the write lock at BEGIN: a read-then-write transaction could otherwise
-                # fail with "database is locked" when another writer got there first.
-                session.connection(execution_options={IMMEDIATE: True})
+        # Take the write lock at BEGIN: a read-then-write transaction could otherwise fail
+        # with "database is locked" when another writer got there first.
+        with Session(writer(self.engine)) as session:
             yield DeliveryRepository(session)
             session.commit()
 
@@ -182,22 +194,22 @@ class EngineDeliveryStore:
         payload: bytes | None,
         status: str,
         now: datetime,
+        outcome: str = "",
+        attempts: int = 0,
     ) -> bool:
         """Store a delivery; False when the GUID was stored before."""
         with self._writing() as repo:
             return repo.record(
-                guid=guid, event=event, action=action, payload=payload, status=status, now=now
-            )
+                guid=guid, event=event, action=action, payload=payload, status=status, now=now,
+                outcome=outcome, attempts=attempts,
+            )  # fmt: skip
 
     def claim(
         self, *, guid: str, now: datetime, stale_before: datetime | None = None
     ) -> Claimed | None:
         """Take a delivery for one more attempt; None when it is not waiting."""
         with self._writing() as repo:
-            row = repo.start_attempt(guid=guid, now=now, stale_before=stale_before)
-            if row is None or row.payload is None:
-                return None
-            return Claimed(row.guid, row.event, row.payload, row.attempts)
+            return repo.claim(guid=guid, now=now, stale_before=stale_before)
 
     def release(self, *, guid: str, outcome: str, now: datetime) -> None:
         """Put a delivery back to pending for a later attempt."""

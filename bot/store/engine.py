@@ -1,7 +1,15 @@
-"""Database engines: SQLite (WAL, busy timeout, foreign keys) or PostgreSQL through psycopg 3."""
+"""Database engines: SQLite (WAL, busy timeout, foreign keys) or PostgreSQL through psycopg 3.
+
+On SQLite the service is its own single writer: every write transaction (BEGIN IMMEDIATE)
+first takes a process-wide lock per database file, held until the connection goes back to
+the pool. Writers queue on the lock instead of racing for SQLite's, so "database is locked"
+cannot reach a client; past `write_wait_s` the writer gets DatabaseBusy (answered 503).
+"""
 
 from __future__ import annotations
 
+import threading
+import weakref
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
@@ -14,6 +22,40 @@ SQLITE_SCHEMES = ("sqlite", "sqlite+pysqlite")
 POSTGRES_SCHEMES = ("postgresql+psycopg",)
 # Connection option that makes a SQLite transaction take the write lock at BEGIN.
 IMMEDIATE = "triage_sqlite_immediate"
+DEFAULT_WRITE_WAIT_S = 30.0
+_HOLDS = "triage_write_lock"  # set in a pooled connection's info while it holds the lock
+_LOCKS: dict[str, threading.Lock] = {}
+_LOCKS_GUARD = threading.Lock()
+
+
+class DatabaseBusy(Exception):  # noqa: N818  a state, not a bug: the web edge answers 503
+    """The embedded database's one writer stayed busy for longer than the bounded wait."""
+
+    def __init__(self, waited_s: float) -> None:
+        super().__init__(f"the database is busy with other writes (waited {waited_s:g} s)")
+        self.waited_s = waited_s
+
+
+_WRITERS: weakref.WeakKeyDictionary[Engine, Engine] = weakref.WeakKeyDictionary()
+
+
+def writer(engine: Engine) -> Engine:
+    """Return the engine whose transactions write: on SQLite they BEGIN IMMEDIATE, in turn.
+
+    The one way to open a write transaction; the variant is made once per engine (making it
+    per transaction cost a webhook delivery a tenth of its time).
+    """
+    if engine.dialect.name != "sqlite":
+        return engine
+    made = _WRITERS.get(engine)
+    if made is None:
+        made = _WRITERS[engine] = engine.execution_options(**{IMMEDIATE: True})
+    return made
+
+
+def _write_lock(database: str) -> threading.Lock:
+    with _LOCKS_GUARD:
+        return _LOCKS.setdefault(database, threading.Lock())
 
 
 def _scheme(url: str) -> str:
@@ -21,7 +63,9 @@ def _scheme(url: str) -> str:
     return head if sep else ""
 
 
-def make_engine(url: str, *, busy_timeout_ms: int = 5000) -> Engine:
+def make_engine(
+    url: str, *, busy_timeout_ms: int = 5000, write_wait_s: float = DEFAULT_WRITE_WAIT_S
+) -> Engine:
     """Build an engine for a sqlite:/// or postgresql+psycopg:// URL; reject anything else."""
     scheme = _scheme(url)
     if scheme not in SQLITE_SCHEMES + POSTGRES_SCHEMES:
@@ -36,12 +80,17 @@ def make_engine(url: str, *, busy_timeout_ms: int = 5000) -> Engine:
         raise TriageError("bad_database_url", f"malformed {scheme} database URL") from exc
     if scheme in POSTGRES_SCHEMES:
         return create_engine(parsed, pool_pre_ping=True)
-    return _sqlite_engine(parsed, busy_timeout_ms)
+    return _sqlite_engine(parsed, busy_timeout_ms, write_wait_s)
 
 
-def _sqlite_engine(url: Any, busy_timeout_ms: int) -> Engine:
+def _sqlite_engine(url: Any, busy_timeout_ms: int, write_wait_s: float) -> Engine:
     engine = create_engine(
-        url, connect_args={"check_same_thread": False, "timeout": busy_timeout_ms / 1000}
+        url,
+        connect_args={"check_same_thread": False, "timeout": busy_timeout_ms / 1000},
+        # Writers wait on the write lock holding a connection: room for every request thread.
+        pool_size=8,
+        max_overflow=64,
+        pool_timeout=write_wait_s,
     )
 
     @event.listens_for(engine, "connect")
@@ -55,11 +104,37 @@ def _sqlite_engine(url: Any, busy_timeout_ms: int) -> Engine:
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
+    lock = _write_lock(url.database or ":memory:")
+
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
-        # Writers take the lock at BEGIN, so two writers queue on busy_timeout instead of one
-        # failing with SQLITE_BUSY_SNAPSHOT when it upgrades a stale read snapshot.
-        immediate = conn.get_execution_options().get(IMMEDIATE, False)
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        # Writers take the lock at BEGIN, so two writers queue instead of one failing with
+        # SQLITE_BUSY_SNAPSHOT when it upgrades a stale read snapshot.
+        if not conn.get_execution_options().get(IMMEDIATE, False):
+            conn.exec_driver_sql("BEGIN")
+            return
+        if not conn.info.get(_HOLDS):
+            if not lock.acquire(timeout=write_wait_s):
+                raise DatabaseBusy(write_wait_s)
+            conn.info[_HOLDS] = True
+        try:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")  # other processes: busy_timeout
+        except Exception:
+            _release(conn.info)
+            raise
+
+    def _release(info: dict[Any, Any]) -> None:
+        if info.pop(_HOLDS, False):
+            lock.release()
+
+    # Released when the connection is back in the pool: after its COMMIT or ROLLBACK ran.
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(_dbapi: Any, record: Any) -> None:
+        if record is not None:
+            _release(record.info)
+
+    @event.listens_for(engine, "invalidate")
+    def _on_invalidate(_dbapi: Any, record: Any, _exc: Any) -> None:
+        _release(record.info)
 
     return engine

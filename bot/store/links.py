@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import cache
+from typing import Any
 
 from sqlalchemy import delete, distinct, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
 from bot.ports import IssueState, IssueStats, ManualLinkRecord, RuleStats
@@ -39,13 +42,20 @@ class SqlIssueStates:
             "state_reason": state.state_reason,
             "updated_at": utc(state.updated_at),
         }
-        statement = upsert(self.session, _ISSUES).values(**values)
-        statement = statement.on_conflict_do_update(
-            index_elements=["number"],
-            set_={k: statement.excluded[k] for k in values if k != "number"},
-            where=_ISSUES.c.updated_at <= statement.excluded.updated_at,
-        )
-        self.session.execute(statement)
+        # Built once per dialect and run on the connection: the `issues` webhook's hot path.
+        connection = self.session.connection()
+        connection.execute(_set_state_statement(connection.dialect.name), values)
+
+
+@cache
+def _set_state_statement(dialect: str) -> Any:
+    """Upsert of an issue's state that never overwrites newer news."""
+    statement = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(_ISSUES)
+    return statement.on_conflict_do_update(
+        index_elements=["number"],
+        set_={k: statement.excluded[k] for k in ("state", "title", "state_reason", "updated_at")},
+        where=_ISSUES.c.updated_at <= statement.excluded.updated_at,
+    )
 
 
 class SqlLinks:

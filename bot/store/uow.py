@@ -19,7 +19,8 @@ from bot.ports import (
     TestStateRepository,
     WritebackHistory,
 )
-from bot.store.engine import IMMEDIATE
+from bot.store.deliveries import DeliveryRepository
+from bot.store.engine import writer
 from bot.store.history import SqlClusters, SqlTestStates
 from bot.store.links import SqlIssueStates, SqlLinks, SqlReadModels
 from bot.store.outbox import OutboxRepository
@@ -52,10 +53,8 @@ class SessionUnitOfWork:
         self._outbox_factory = outbox or default_outbox_factory()
 
     def __enter__(self) -> Self:
-        bind = self.engine
-        if self.write and bind.dialect.name == "sqlite":
-            # The transaction still begins lazily, at the first statement.
-            bind = bind.execution_options(**{IMMEDIATE: True})
+        # The transaction still begins lazily, at the first statement.
+        bind = writer(self.engine) if self.write else self.engine
         self.session = Session(bind, expire_on_commit=False)
         # The outbox shares the session, so enqueued writes commit with what caused them.
         self.outbox = self._outbox_factory(self.session)
@@ -89,6 +88,7 @@ class SqlUnitOfWork(SessionUnitOfWork):
     links: LinkRepository
     reads: ReadModels
     writeback: WritebackHistory
+    deliveries: DeliveryRepository
 
     def __init__(
         self, engine: Engine, *, write: bool = True, outbox: OutboxFactory | None = None
@@ -105,6 +105,7 @@ class SqlUnitOfWork(SessionUnitOfWork):
         self.links = SqlLinks(session)
         self.reads = SqlReadModels(session)
         self.writeback = SqlWritebackHistory(session)
+        self.deliveries = DeliveryRepository(session)
 
 
 def unit_of_work_factory(engine: Engine, *, write: bool = True) -> Callable[[], SqlUnitOfWork]:

@@ -1,4 +1,7 @@
-"""The one composition point: create_app(settings) builds the FastAPI app and its context."""
+"""The FastAPI app: routers, error handlers, and the start-up and background loops.
+
+Every part it runs on comes from the composition root, bot.compose.
+"""
 
 from __future__ import annotations
 
@@ -9,27 +12,26 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
+from bot.compose import Components, build
 from bot.config import Settings, get_settings
-from bot.core.knowledge import load_knowledge
-from bot.github.factory import GatewayFactory
-from bot.services.outbox import OutboxSender, SenderConfig, run_sender_forever
+from bot.services.outbox import run_sender_forever
 from bot.services.webhooks import process_pending
-from bot.store.deliveries import EngineDeliveryStore
-from bot.store.engine import make_engine
+from bot.store.engine import DatabaseBusy
 from bot.store.migrate import upgrade
-from bot.store.outbox_queue import SqlOutboxQueue
 from bot.web import dashboard, metrics, objective
-from bot.web.deps import AppContext
 from bot.web.errors import install_error_handlers
 from bot.web.routers import api, health, outbox, runs, webhook
-from bot.web.wiring import SqlWebhookActions, webhook_config
 
 log = logging.getLogger(__name__)
 
 # A delivery processing for longer than this lost its worker (downloads take seconds).
 STUCK_AFTER = timedelta(minutes=15)
+RETRY_AFTER_S = "2"  # what a 503 for a busy database tells the client to wait
 
 DESCRIPTION = (
     "Links staging pytest failures to known GitHub issues. Upload reports to "
@@ -38,13 +40,10 @@ DESCRIPTION = (
 )
 
 
-def _resume_pending(context: AppContext, waiting_since: datetime, stuck_since: datetime) -> None:
-    assert context.engine is not None
+def _resume_pending(context: Components, waiting_since: datetime, stuck_since: datetime) -> None:
     try:
         done = process_pending(
-            store=EngineDeliveryStore(context.engine),
-            actions=SqlWebhookActions(context),
-            config=webhook_config(context.settings),
+            ports=context.webhook_ports(),
             clock=context.clock,
             waiting_since=waiting_since,
             stuck_since=stuck_since,
@@ -56,7 +55,7 @@ def _resume_pending(context: AppContext, waiting_since: datetime, stuck_since: d
         log.info("finished %d waiting webhook deliveries", done)
 
 
-def _retry_deliveries(context: AppContext, stop: threading.Event) -> None:
+def _retry_deliveries(context: Components, stop: threading.Event) -> None:
     # At start: whatever a crash or restart left. Then, now and again: failed attempts, and
     # deliveries stuck processing for so long that their worker must be gone.
     started = context.clock()
@@ -88,60 +87,49 @@ class _Loop:
         self._thread.join(timeout=30)
 
 
-def _start_loops(context: AppContext) -> list[_Loop]:
-    assert context.engine is not None
+def _start_loops(context: Components) -> list[_Loop]:
     loops = [_Loop("webhook-retries", lambda stop: _retry_deliveries(context, stop))]
     if not context.settings.outbox_sender_enabled:
         log.info("outbox sender disabled: run `triage-bot outbox drain` to send GitHub writes")
         return loops
     stop = threading.Event()
-    sender = OutboxSender(
-        SqlOutboxQueue(context.engine),
-        context.gateway,
-        config=SenderConfig.from_settings(context.settings),
-        sleep=stop.wait,  # so a rate-limit pause ends at shutdown too
-    )
+    sender = context.sender(sleep=stop.wait)  # so a rate-limit pause ends at shutdown too
     loops.append(_Loop("outbox-sender", lambda s: run_sender_forever(s, sender), stop))
     return loops
 
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
-    context: AppContext = app.state.context
-    settings = context.settings
-    await asyncio.to_thread(upgrade, settings.database_url)
-    context.engine = make_engine(
-        settings.database_url, busy_timeout_ms=settings.sqlite_busy_timeout_ms
-    )
+    context: Components = app.state.context
+    await asyncio.to_thread(upgrade, context.settings.database_url)
+    await asyncio.to_thread(context.prepare)
+    context.criteria  # noqa: B018  load now: a bad criteria file fails the start
     loops = _start_loops(context)
+    await asyncio.to_thread(context.start_scheduler)
     log.info("triage-bot ready (%s)", "GitHub dry-run" if context.dry_run else "GitHub live")
     try:
         yield
     finally:
         for loop in loops:
             await asyncio.to_thread(loop.stop)
-        context.engine.dispose()
+        await asyncio.to_thread(context.close)
 
 
-def build_context(settings: Settings) -> AppContext:
-    """Load the knowledge base and make the gateways; a bad knowledge dir fails here.
-
-    No network: a GitHub App without an installation id finds it on its first call.
-    """
-    kb = load_knowledge(settings.knowledge_dir)
-    gateways = GatewayFactory(settings)
-    if gateways.dry_run:
-        log.warning(
-            "no GitHub credentials or repository configured: running in dry-run, "
-            "GitHub writes are recorded, not sent"
-        )
-    return AppContext(
-        settings=settings,
-        kb=kb,
-        gateway=gateways.gateway,
-        dry_run=gateways.dry_run,
-        gateway_for=gateways.for_installation,
+async def _busy(_request: Request, exc: Exception) -> JSONResponse:
+    # The embedded database's writer queue stayed full past the bounded wait: try again soon.
+    log.warning("answering 503: %s", exc)
+    return JSONResponse(
+        {"error": "busy", "detail": "the database is busy with other writes; retry shortly"},
+        status_code=503,
+        headers={"Retry-After": RETRY_AFTER_S},
     )
+
+
+async def _operational(request: Request, exc: Exception) -> JSONResponse:
+    # Another process (a CLI command, a second server) held SQLite's lock past busy_timeout.
+    if isinstance(exc, OperationalError) and "database is locked" in str(exc.orig):
+        return await _busy(request, exc)
+    raise exc
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -152,14 +140,16 @@ def create_app(settings: Settings) -> FastAPI:
         description=DESCRIPTION,
         lifespan=_lifespan,
     )
-    app.state.context = build_context(settings)
+    app.state.context = build(settings)
     install_error_handlers(app)
+    app.add_exception_handler(DatabaseBusy, _busy)
+    app.add_exception_handler(PoolTimeout, _busy)
+    app.add_exception_handler(OperationalError, _operational)
     app.include_router(health.router)
     app.include_router(runs.router)
     app.include_router(api.router)
     app.include_router(webhook.router)
     app.include_router(outbox.router)
-    # objective.router carries the lifespan that loads the criteria and starts the scheduler.
     app.include_router(objective.router)
     app.include_router(dashboard.router)
     app.include_router(metrics.router)

@@ -17,7 +17,6 @@ from bot.core.objective import Objective
 from bot.services.objective import DashboardView, SuiteView, UnknownSuiteError, dashboard
 from bot.web.deps import Context
 from bot.web.errors import ApiError
-from bot.web.objective import report_uow
 
 HERE = Path(__file__).resolve().parent
 CLASSES = ("known", "recurred", "flaky", "new", "persistent")
@@ -167,7 +166,7 @@ def get_dashboard(
     now = context.clock()
     settings = context.settings
     try:
-        view = dashboard(report_uow(context), suite=suite, now=now, settings=settings)
+        view = dashboard(context.reports, suite=suite, now=now, settings=settings)
     except UnknownSuiteError as exc:
         raise ApiError(404, exc.reason, exc.message) from None
     page = render(

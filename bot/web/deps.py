@@ -1,73 +1,80 @@
-"""Request dependencies: everything a route needs comes from the app's context, overridable."""
+"""Request dependencies: typed parts of the app's Components (bot.compose), overridable.
+
+The ones that do no I/O are `async def`: FastAPI runs a plain `def` dependency in the thread
+pool, and a dozen thread hops cost a webhook delivery more than its database work.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from typing import Annotated, Any
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from typing import Annotated
 
 from fastapi import Depends, Request
 from sqlalchemy import Engine
 
+from bot.compose import Components, utc_now
 from bot.config import Settings
 from bot.core.knowledge import KnowledgeBase
-from bot.ports import GitHubGateway
+from bot.ports import GitHubGateway, ReportsUowFactory
+from bot.services.webhook_ports import WebhookPorts
+from bot.store.uow import SqlUnitOfWork
+
+# The app's context is the composition root's Components; the old name stays for routers.
+AppContext = Components
+__all__ = ["AppContext", "Context", "utc_now"]
 
 
-def utc_now() -> datetime:
-    """Return the current time in UTC (the one clock of the web edge)."""
-    return datetime.now(UTC)
-
-
-@dataclass
-class AppContext:
-    """What create_app builds once: settings, knowledge, engine (at start), gateway."""
-
-    settings: Settings
-    kb: KnowledgeBase
-    gateway: GitHubGateway
-    dry_run: bool
-    # The gateway acting as a delivery's GitHub App installation; None: `gateway` for all.
-    gateway_for: Callable[[int], GitHubGateway] | None = None
-    clock: Callable[[], datetime] = utc_now
-    engine: Engine | None = None
-    retry_interval_s: float = 60.0  # how often waiting webhook deliveries are looked at
-    retry_after_s: float = 30.0  # how long a failed attempt waits before the next
-    extras: dict[str, Any] = field(default_factory=dict)
-
-
-def get_context(request: Request) -> AppContext:
-    """Return the app's context."""
-    context: AppContext = request.app.state.context
+async def get_context(request: Request) -> Components:
+    """Return the app's components."""
+    context: Components = request.app.state.context
     return context
 
 
-Context = Annotated[AppContext, Depends(get_context)]
+Context = Annotated[Components, Depends(get_context)]
 
 
-def get_settings(context: Context) -> Settings:
+async def get_settings(context: Context) -> Settings:
     """Return the app's settings."""
     return context.settings
 
 
-def get_kb(context: Context) -> KnowledgeBase:
+async def get_kb(context: Context) -> KnowledgeBase:
     """Return the knowledge base loaded at start."""
     return context.kb
 
 
-def get_engine(context: Context) -> Engine:
-    """Return the database engine made at start."""
-    if context.engine is None:
-        raise RuntimeError("the database engine is made at start-up (lifespan) and is missing")
+async def get_engine(context: Context) -> Engine:
+    """Return the database engine."""
     return context.engine
 
 
-def get_gateway(context: Context) -> GitHubGateway:
+async def get_gateway(context: Context) -> GitHubGateway:
     """Return the GitHub gateway (a dry-run recorder without credentials)."""
     return context.gateway
 
 
-def get_clock(context: Context) -> Callable[[], datetime]:
+async def get_clock(context: Context) -> Callable[[], datetime]:
     """Return the clock."""
     return context.clock
+
+
+def get_reading(context: Context) -> Iterator[SqlUnitOfWork]:
+    """Yield a read-only unit of work for the request."""
+    with context.uow(write=False) as uow:
+        yield uow
+
+
+async def get_reports(context: Context) -> ReportsUowFactory:
+    """Return the report unit-of-work factory (objective, criteria, dashboard)."""
+    return context.reports
+
+
+async def get_webhook_ports(context: Context) -> WebhookPorts:
+    """Return the webhook service's ports (override to swap the gateway in tests)."""
+    return context.webhook_ports()
+
+
+Reading = Annotated[SqlUnitOfWork, Depends(get_reading)]
+Reports = Annotated[ReportsUowFactory, Depends(get_reports)]
+Ports = Annotated[WebhookPorts, Depends(get_webhook_ports)]

@@ -1,70 +1,23 @@
-"""GET /api/v1/objective, and the lifespan that loads the criteria and starts the scheduler."""
+"""GET /api/v1/objective and GET /api/v1/criteria."""
 
 from __future__ import annotations
 
-import asyncio
-import logging
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, FastAPI, Query
+from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
-from bot.core.criteria import Criterion, load_criteria
 from bot.core.errors import TriageError
 from bot.core.objective import Objective
+from bot.core.timeutil import as_utc
 from bot.core.weekly import MAX_YEAR, MIN_YEAR, IsoWeek, last_complete_week
-from bot.ports import ReportsUowFactory
-from bot.scheduler import add_daily_job, start_scheduler, weekly_job
 from bot.services.objective import UnknownSuiteError, objective, report_tz
 from bot.services.weekly import judge_week
-from bot.store.reports import ensure_claims_table, uow_factory
-from bot.web.deps import AppContext, Context
+from bot.web.deps import Context
 from bot.web.errors import ApiError, error_responses
-from bot.web.wiring import lifecycle_job
 
-log = logging.getLogger(__name__)
-CRITERIA_FILE = "criteria.toml"
-
-
-def report_uow(context: AppContext) -> ReportsUowFactory:
-    """Return the report unit-of-work factory on the app's engine (outbox overridable)."""
-    if context.engine is None:
-        raise RuntimeError("the database engine is made at start-up and is missing")
-    return uow_factory(context.engine, outbox=context.extras.get("outbox_factory"))
-
-
-def criteria_of(context: AppContext) -> tuple[Criterion, ...]:
-    """Return the success criteria, loading them on first use."""
-    if "criteria" not in context.extras:
-        context.extras["criteria"] = load_criteria(context.settings.knowledge_dir / CRITERIA_FILE)
-    criteria: tuple[Criterion, ...] = context.extras["criteria"]
-    return criteria
-
-
-@asynccontextmanager
-async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
-    # Runs inside the app's own lifespan, so the engine already exists.
-    context: AppContext = app.state.context
-    criteria = criteria_of(context)
-    if context.engine is not None:
-        await asyncio.to_thread(ensure_claims_table, context.engine)
-    scheduler = None
-    if context.settings.scheduler_enabled:
-        job = weekly_job(report_uow(context), context.settings, criteria, context.clock)
-        scheduler = start_scheduler(context.settings, job)
-        add_daily_job(scheduler, context.settings, lifecycle_job(context), job_id="lifecycle")
-        context.extras["scheduler"] = scheduler
-    try:
-        yield
-    finally:
-        if scheduler is not None:
-            await asyncio.to_thread(scheduler.shutdown, True)
-
-
-router = APIRouter(lifespan=_lifespan)
+router = APIRouter()
 
 
 class RegressionOut(BaseModel):
@@ -142,7 +95,7 @@ def parse_at(value: str | None, now: datetime) -> datetime:
         ) from None
     if not MIN_YEAR <= at.year <= MAX_YEAR:
         raise ApiError(422, "bad_timestamp", f"at must be in the years {MIN_YEAR} to {MAX_YEAR}")
-    return at.replace(tzinfo=UTC) if at.tzinfo is None else at
+    return at if at.tzinfo is not None else as_utc(at)
 
 
 @router.get(
@@ -166,7 +119,7 @@ def get_objective(
     """Answer the streak, last regression, clean window, coverage and reset history."""
     when = parse_at(at, context.clock())
     try:
-        obj = objective(report_uow(context), suite=suite, at=when, settings=context.settings)
+        obj = objective(context.reports, suite=suite, at=when, settings=context.settings)
     except UnknownSuiteError as exc:
         raise ApiError(404, exc.reason, exc.message) from None
     return objective_out(obj)
@@ -216,12 +169,12 @@ def get_criteria(
         raise ApiError(422, exc.reason, exc.message) from None
     try:
         verdicts = judge_week(
-            report_uow(context),
+            context.reports,
             suite=suite,
             week=chosen,
             now=now,
             settings=settings,
-            criteria=criteria_of(context),
+            criteria=context.criteria,
         )
     except UnknownSuiteError as exc:
         raise ApiError(404, exc.reason, exc.message) from None

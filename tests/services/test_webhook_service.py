@@ -1,26 +1,44 @@
-"""The webhook service against hand-written fakes: dispatch, permissions, retries."""
+"""The webhook service on real SQLite with a hand-written GitHub fake: dispatch, one commit."""
 
 from __future__ import annotations
 
 import io
 import json
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import Engine, event
+from sqlmodel import select
 
-from bot.core.errors import TriageError
-from bot.core.intents import PostComment
-from bot.core.webhook import Command, LinkCommand, StatusCommand, parse_event
+from bot.config import DEFAULT_KNOWLEDGE_DIR
+from bot.core.knowledge import load_knowledge
+from bot.core.webhook import StatusCommand, parse_event
 from bot.ports import ArtifactInfo, CommentRef, GitHubError, GitHubGateway
-from bot.services.webhook_ports import IngestRequest, WebhookConfig
-from bot.services.webhooks import process_delivery, process_pending, wants
-from bot.store.deliveries import Claimed
+from bot.services.ingest import IngestOptions
+from bot.services.webhook_ports import WebhookConfig, WebhookPorts
+from bot.services.webhook_registry import registry
+from bot.services.webhooks import (
+    Delivery,
+    process_delivery,
+    process_pending,
+    process_received,
+    receive,
+    wants,
+)
+from bot.store.deliveries import WebhookDelivery
+from bot.store.engine import make_engine
+from bot.store.migrate import upgrade
+from bot.store.outbox import OutboxRow
+from bot.store.uow import SqlUnitOfWork
 
 NOW = datetime(2026, 11, 20, 9, tzinfo=UTC)
+LATER = NOW + timedelta(minutes=1)  # the retry loop takes rows last touched before now
 CONFIG = WebhookConfig(workflow_names=("staging-e2e",), bot_login="triage-bot")
+KB = load_knowledge(DEFAULT_KNOWLEDGE_DIR)
+KNOWN = min(KB.issues)  # a known issue of the shipped knowledge base
 
 
 # The smallest pytest-json-report the readers accept: artifacts are picked by content.
@@ -72,75 +90,54 @@ class Gateway:
         return "triage-bot"
 
 
+@pytest.fixture
+def engine(sqlite_url: str) -> Iterator[Engine]:
+    upgrade(sqlite_url)
+    made = make_engine(sqlite_url)
+    yield made
+    made.dispose()
+
+
 @dataclass
-class Actions:
+class World:
+    """Real SQLite, the shipped knowledge base, a fake GitHub; counts commits."""
+
+    engine: Engine
     gateway: Gateway = field(default_factory=Gateway)
-    ingested: list[IngestRequest] = field(default_factory=list)
-    states: list[tuple[int, str, str | None]] = field(default_factory=list)
-    commands: list[tuple[Command, int, str]] = field(default_factory=list)
-    replies: list[PostComment] = field(default_factory=list)
-    known: frozenset[int] = frozenset({7})
+    commits: int = 0
+    options: IngestOptions = field(default_factory=IngestOptions)
 
-    def github(self) -> GitHubGateway:
-        return self.gateway
+    def ports(self, gateway: GitHubGateway | None = None) -> WebhookPorts:
+        fixed = gateway or self.gateway
+        return WebhookPorts(
+            uow=lambda: SqlUnitOfWork(self.engine),
+            github=lambda _installation: fixed,
+            kb=KB,
+            config=CONFIG,
+            ingest_options=self.options,
+        )
 
-    def ingest(self, request: IngestRequest, *, now: datetime) -> str:
-        self.ingested.append(request)
-        return "run 1 created"
+    def row(self, guid: str = "g1") -> WebhookDelivery:
+        with SqlUnitOfWork(self.engine, write=False) as uow:
+            found = uow.deliveries.get(guid=guid)
+            assert found is not None
+            uow.session.expunge(found)  # keep its loaded fields past the session
+        return found
 
-    def set_issue_state(self, *, issue: int, state: str, reason: str | None, now: datetime) -> bool:
-        self.states.append((issue, state, reason))
-        return issue in self.known
-
-    def execute(self, command: Command, *, issue: int, user: str, now: datetime) -> str:
-        self.commands.append((command, issue, user))
-        return "done."
-
-    def reply(self, intent: PostComment, *, now: datetime) -> None:
-        self.replies.append(intent)
+    def replies(self) -> list[str]:
+        with SqlUnitOfWork(self.engine, write=False) as uow:
+            return [str(r.payload["body"]) for r in uow.session.exec(select(OutboxRow))]
 
 
-@dataclass
-class Store:
-    rows: dict[str, dict[str, object]] = field(default_factory=dict)
+@pytest.fixture
+def world(engine: Engine) -> World:
+    made = World(engine)
 
-    def record(
-        self,
-        *,
-        guid: str,
-        event: str,
-        action: str,
-        payload: bytes | None,
-        status: str,
-        now: datetime,
-    ) -> bool:
-        if guid in self.rows:
-            return False
-        self.rows[guid] = {"event": event, "payload": payload, "status": status, "attempts": 0}
-        return True
+    @event.listens_for(engine, "commit")
+    def _count(_conn: object) -> None:
+        made.commits += 1
 
-    def claim(
-        self, *, guid: str, now: datetime, stale_before: datetime | None = None
-    ) -> Claimed | None:
-        row = self.rows.get(guid)
-        stuck = row is not None and row["status"] == "processing" and stale_before is not None
-        if row is None or (row["status"] != "pending" and not stuck):
-            return None
-        row["status"] = "processing"
-        row["attempts"] = int(row["attempts"]) + 1  # type: ignore[call-overload]
-        return Claimed(guid, str(row["event"]), row["payload"], int(row["attempts"]))  # type: ignore[arg-type, call-overload]
-
-    def finish(self, *, guid: str, status: str, outcome: str, now: datetime) -> None:
-        self.rows[guid].update(status=status, outcome=outcome, payload=None)
-
-    def release(self, *, guid: str, outcome: str, now: datetime) -> None:
-        self.rows[guid].update(status="pending", outcome=outcome)
-
-    def pending(
-        self, *, limit: int, before: datetime | None = None, stuck_before: datetime | None = None
-    ) -> list[str]:
-        waiting = {"pending", "processing"} if stuck_before else {"pending"}
-        return [g for g, r in self.rows.items() if r["status"] in waiting][:limit]
+    return made
 
 
 def workflow_run(name: str = "staging-e2e", action: str = "completed") -> bytes:
@@ -156,155 +153,199 @@ def workflow_run(name: str = "staging-e2e", action: str = "completed") -> bytes:
     return json.dumps({"action": action, "workflow_run": run}).encode()
 
 
-def comment(body: str, login: str = "alice", kind: str = "User") -> bytes:
+def comment(body: str, login: str = "alice", kind: str = "User", issue: int = KNOWN) -> bytes:
     return json.dumps(
         {
             "action": "created",
-            "issue": {"number": 7},
+            "issue": {"number": issue},
             "comment": {"id": 42, "body": body, "user": {"login": login, "type": kind}},
         }
     ).encode()
 
 
-def run(store: Store, actions: Actions, event: str, payload: bytes, guid: str = "g1") -> str | None:
-    store.record(guid=guid, event=event, action="", payload=payload, status="pending", now=NOW)
-    return process_delivery(guid, store=store, actions=actions, config=CONFIG, clock=lambda: NOW)
+def run(world: World, event: str, payload: bytes, guid: str = "g1", **kw: object) -> str | None:
+    """Store a delivery as waiting, then process it as the retry loop would."""
+    with SqlUnitOfWork(world.engine) as uow:
+        uow.deliveries.record(
+            guid=guid, event=event, action="", payload=payload, status="pending", now=NOW
+        )
+        uow.commit()
+    ports = world.ports(**kw)  # type: ignore[arg-type]
+    return process_delivery(guid, ports=ports, clock=lambda: NOW)
 
 
-def test_workflow_run_ingests_the_preferred_report_with_run_metadata() -> None:
-    actions, store = Actions(), Store()
-    report = REPORT
-    actions.gateway.artifacts = {
+def test_workflow_run_ingests_the_preferred_report_with_run_metadata(world: World) -> None:
+    world.gateway.artifacts = {
         1: ("screenshots", zip_of({"a.png": b"\x89PNG"}), False),
         2: ("old-report", zip_of({"report.json": b"{}"}), True),
-        3: ("report", zip_of({"junit.xml": b"<testsuites/>", "report.json": report}), False),
+        3: ("report", zip_of({"junit.xml": b"<testsuites/>", "report.json": REPORT}), False),
     }
-    outcome = run(store, actions, "workflow_run", workflow_run())
+    outcome = run(world, "workflow_run", workflow_run())
     assert outcome == "run 1 created from report/report.json"
-    (request,) = actions.ingested
-    assert request.data == report
-    assert (request.suite, request.branch, request.commit) == ("staging-e2e", "main", "a" * 40)
-    assert request.ci_url == "https://github.com/acme/widgets/actions/runs/555"
-    assert request.started_at == datetime(2026, 11, 20, 8, tzinfo=UTC)
-    assert store.rows["g1"]["status"] == "done"
-    assert store.rows["g1"]["payload"] is None
+    with SqlUnitOfWork(world.engine, write=False) as uow:
+        stored = uow.runs.get(run_id=1)
+    assert stored is not None
+    meta = stored.run
+    assert (meta.suite, meta.branch, meta.commit) == ("staging-e2e", "main", "a" * 40)
+    assert meta.ci_url == "https://github.com/acme/widgets/actions/runs/555"
+    assert meta.started_at == datetime(2026, 11, 20, 8, tzinfo=UTC)
+    assert world.row().status == "done"
+    assert world.row().payload is None
 
 
-def test_other_workflows_and_actions_are_ignored() -> None:
-    for payload in (workflow_run(name="lint"), workflow_run(action="requested")):
-        store, actions = Store(), Actions()
-        run(store, actions, "workflow_run", payload)
-        assert store.rows["g1"]["status"] == "ignored"
-        assert actions.ingested == []
+def test_other_workflows_and_actions_are_ignored(world: World) -> None:
+    for guid, payload in (
+        ("a", workflow_run(name="lint")),
+        ("b", workflow_run(action="requested")),
+    ):
+        run(world, "workflow_run", payload, guid=guid)
+        assert world.row(guid).status == "ignored"
+    with SqlUnitOfWork(world.engine, write=False) as uow:
+        assert uow.runs.get(run_id=1) is None
 
 
-def test_zip_slip_artifact_fails_the_delivery_without_ingesting() -> None:
-    actions, store = Actions(), Store()
-    actions.gateway.artifacts = {1: ("report", zip_of({"../../etc/report.json": b"{}"}), False)}
-    outcome = run(store, actions, "workflow_run", workflow_run())
+def test_zip_slip_artifact_fails_the_delivery_without_ingesting(world: World) -> None:
+    world.gateway.artifacts = {1: ("report", zip_of({"../../etc/report.json": b"{}"}), False)}
+    outcome = run(world, "workflow_run", workflow_run())
     assert outcome is not None
     assert outcome.startswith("unsafe_artifact")
-    assert store.rows["g1"]["status"] == "failed"
-    assert actions.ingested == []
+    assert world.row().status == "failed"
 
 
-def test_transient_errors_stay_pending_and_are_retried() -> None:
-    actions, store = Actions(), Store()
-    actions.gateway.artifacts = {1: ("report", zip_of({"report.json": REPORT}), False)}
-    actions.gateway.fail_listing = 1
-    assert run(store, actions, "workflow_run", workflow_run()) is None
-    assert store.rows["g1"]["status"] == "pending"
-    assert process_pending(store=store, actions=actions, config=CONFIG, clock=lambda: NOW) == 1
-    assert store.rows["g1"]["status"] == "done"
-    assert len(actions.ingested) == 1
+def test_transient_errors_stay_pending_and_are_retried(world: World) -> None:
+    world.gateway.artifacts = {1: ("report", zip_of({"report.json": REPORT}), False)}
+    world.gateway.fail_listing = 1
+    assert run(world, "workflow_run", workflow_run()) is None
+    assert world.row().status == "pending"
+    assert process_pending(ports=world.ports(), clock=lambda: LATER) == 1
+    assert world.row().status == "done"
+    assert world.row().outcome == "run 1 created from report/report.json"
 
 
-def test_repeated_errors_give_up() -> None:
-    actions, store = Actions(), Store()
-    actions.gateway.fail_listing = 10
-    run(store, actions, "workflow_run", workflow_run())
-    for _ in range(5):
-        process_pending(store=store, actions=actions, config=CONFIG, clock=lambda: NOW)
-    assert store.rows["g1"]["status"] == "failed"
-    assert store.rows["g1"]["attempts"] == CONFIG.max_attempts
+def test_repeated_errors_give_up(world: World) -> None:
+    world.gateway.fail_listing = 10
+    run(world, "workflow_run", workflow_run())
+    for day in range(1, 6):
+        later = NOW + timedelta(days=day)  # each pass comes after the last attempt
+        process_pending(ports=world.ports(), clock=lambda t=later: t)
+    assert world.row().status == "failed"
+    assert world.row().attempts == CONFIG.max_attempts
 
 
-def test_issue_state_is_stored() -> None:
-    actions, store = Actions(), Store()
-    body = {
-        "action": "closed",
-        "issue": {"number": 7, "state": "closed", "state_reason": "completed"},
-    }
-    assert run(store, actions, "issues", json.dumps(body).encode()) == "issue #7 closed: stored"
-    assert actions.states == [(7, "closed", "completed")]
+def _issue_event(number: int = KNOWN, action: str = "closed") -> bytes:
+    state = "closed" if action == "closed" else "open"
+    body = {"action": action, "issue": {"number": number, "state": state, "state_reason": None}}
+    if state == "closed":
+        body["issue"]["state_reason"] = "completed"  # type: ignore[index]
+    return json.dumps(body).encode()
 
 
-def test_command_from_writer_runs_and_replies_once_per_comment() -> None:
-    actions, store = Actions(), Store()
-    actions.gateway.roles = {"alice": "maintain"}
-    run(store, actions, "issue_comment", comment("/triage link tests/a.py::*"))
-    assert actions.commands == [(LinkCommand("tests/a.py::*"), 7, "alice")]
-    assert actions.replies == [PostComment(7, "@alice done.", "triage-reply-42")]
+def test_issue_state_is_stored(world: World) -> None:
+    assert run(world, "issues", _issue_event()) == f"issue #{KNOWN} closed: stored"
+    with SqlUnitOfWork(world.engine, write=False) as uow:
+        states = [(s.number, s.state, s.state_reason) for s in uow.issues.all()]
+    assert states == [(KNOWN, "closed", "completed")]
+
+
+def test_an_issue_event_is_stored_and_handled_in_one_commit(world: World) -> None:
+    delivery = Delivery("g1", "issues", "closed", _issue_event())
+    world.commits = 0
+    assert receive(world.ports(), delivery, now=NOW).status == "accepted"
+    assert world.commits == 1
+    assert world.row().status == "done"
+    assert world.row().outcome == f"issue #{KNOWN} closed: stored"
+    # The same GUID again writes nothing, not even the issue state of another payload.
+    again = Delivery("g1", "issues", "reopened", _issue_event(action="reopened"))
+    assert receive(world.ports(), again, now=NOW).status == "duplicate"
+    with SqlUnitOfWork(world.engine, write=False) as uow:
+        assert [s.state for s in uow.issues.all()] == ["closed"]
+
+
+def test_an_ignored_delivery_costs_one_commit(world: World) -> None:
+    world.commits = 0
+    delivery = Delivery("g1", "workflow_run", "requested", workflow_run(action="requested"))
+    assert receive(world.ports(), delivery, now=NOW).status == "ignored"
+    assert world.commits == 1
+    assert world.row().payload is None
+
+
+def test_command_from_writer_runs_and_replies_in_one_commit(world: World) -> None:
+    world.gateway.roles = {"alice": "maintain"}
+    delivery = Delivery("g1", "issue_comment", "created", comment("/triage link tests/a.py::*"))
+    received = receive(world.ports(), delivery, now=NOW)
+    assert received.process
+    assert process_delivery("g1", ports=world.ports(), clock=lambda: NOW) is None  # claimed
+    world.commits = 0
+
+    assert (
+        process_received(world.ports(), delivery, clock=lambda: NOW) == "ran LinkCommand for alice"
+    )
+    assert world.commits == 1  # the link, its reply and the delivery's status together
+    assert world.replies() == [f"@alice linked glob `tests/a.py::*` to #{KNOWN}."]
+    assert world.row().status == "done"
 
 
 @pytest.mark.parametrize("role", ["read", "triage", "none"])
-def test_command_from_reader_is_refused(role: str) -> None:
-    actions, store = Actions(), Store()
-    actions.gateway.roles = {"alice": role}
-    assert (
-        run(store, actions, "issue_comment", comment("/triage status")) == f"refused alice ({role})"
-    )
-    assert actions.commands == []
-    assert "need write access" in actions.replies[0].body
+def test_command_from_reader_is_refused(world: World, role: str) -> None:
+    world.gateway.roles = {"alice": role}
+    assert run(world, "issue_comment", comment("/triage status")) == f"refused alice ({role})"
+    (reply,) = world.replies()
+    assert "need write access" in reply
 
 
-def test_bad_command_gets_usage_reply() -> None:
-    actions, store = Actions(), Store()
-    actions.gateway.roles = {"alice": "admin"}
-    run(store, actions, "issue_comment", comment("/triage frobnicate"))
-    assert actions.commands == []
-    assert "Usage" in actions.replies[0].body
+def test_bad_command_gets_usage_reply(world: World) -> None:
+    world.gateway.roles = {"alice": "admin"}
+    run(world, "issue_comment", comment("/triage frobnicate"))
+    (reply,) = world.replies()
+    assert "Usage" in reply
+
+
+def test_a_refused_command_still_replies_and_applies_nothing(world: World) -> None:
+    world.gateway.roles = {"alice": "admin"}
+    outcome = run(world, "issue_comment", comment("/triage wrong 999 tests/a.py::t"))
+    assert outcome is not None
+    assert outcome.startswith("command refused")
+    assert len(world.replies()) == 1
+    assert world.row().status == "done"
 
 
 @pytest.mark.parametrize(("login", "kind"), [("triage-bot", "User"), ("triage-bot[bot]", "Bot")])
-def test_own_comments_are_ignored(login: str, kind: str) -> None:
-    actions, store = Actions(), Store()
-    actions.gateway.roles = {login: "admin"}
-    run(store, actions, "issue_comment", comment("/triage status", login=login, kind=kind))
-    assert actions.commands == []
-    assert actions.replies == []
+def test_own_comments_are_ignored(world: World, login: str, kind: str) -> None:
+    world.gateway.roles = {login: "admin"}
+    run(world, "issue_comment", comment("/triage status", login=login, kind=kind))
+    assert world.replies() == []
 
 
 def test_wants_is_cheap_and_selective() -> None:
-    assert wants(parse_event("issue_comment", comment("/triage status")), CONFIG)
-    assert not wants(parse_event("issue_comment", comment("thanks")), CONFIG)
-    assert not wants(parse_event("issue_comment", comment("/triage status", "triage-bot")), CONFIG)
-    assert not wants(None, CONFIG)
+    def wanted(body: bytes) -> bool:
+        return wants("issue_comment", parse_event("issue_comment", body), CONFIG)
+
+    assert wanted(comment("/triage status"))
+    assert not wanted(comment("thanks"))
+    assert not wanted(comment("/triage status", "triage-bot"))
+    assert not wants("push", None, CONFIG)
+    assert registry.events() == {"issue_comment", "issues", "workflow_run"}
     assert StatusCommand() == StatusCommand()
 
 
-def test_triage_error_from_an_action_fails_the_delivery() -> None:
-    class Failing(Actions):
-        def ingest(self, request: IngestRequest, *, now: datetime) -> str:
-            raise TriageError("bad_report", "not a report")
-
-    actions, store = Failing(), Store()
-    actions.gateway.artifacts = {1: ("report", zip_of({"report.json": REPORT}), False)}
-    assert (
-        run(store, actions, "workflow_run", workflow_run())
-        == "bad_report: not a report (attempt 1)"
-    )
-    assert store.rows["g1"]["status"] == "failed"
+def test_triage_error_from_ingest_fails_the_delivery(world: World) -> None:
+    world.gateway.artifacts = {1: ("report", zip_of({"report.json": REPORT}), False)}
+    world.options = IngestOptions(max_bytes=10)  # the report is over the cap: bad input
+    outcome = run(world, "workflow_run", workflow_run())
+    assert outcome is not None
+    assert outcome.endswith("(attempt 1)")
+    assert world.row().status == "failed"
 
 
 @pytest.mark.parametrize(("transient", "status"), [(True, "pending"), (False, "failed")])
-def test_github_errors_retry_only_when_transient(transient: bool, status: str) -> None:
-    class Flaky(Actions):
-        def github(self) -> GitHubGateway:
+def test_github_errors_retry_only_when_transient(
+    world: World, transient: bool, status: str
+) -> None:
+    class Flaky(Gateway):
+        def list_run_artifacts(self, run_id: int) -> list[ArtifactInfo]:
             raise GitHubError(
                 "github_error", "GitHub answered 502", status=502, transient=transient
             )
 
-    actions, store = Flaky(), Store()
-    run(store, actions, "workflow_run", workflow_run())
-    assert store.rows["g1"]["status"] == status
+    run(world, "workflow_run", workflow_run(), gateway=Flaky())
+    assert world.row().status == status

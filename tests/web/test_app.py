@@ -18,7 +18,7 @@ from bot.core.errors import KnowledgeError
 from bot.store.deliveries import EngineDeliveryStore, WebhookDelivery
 from bot.store.migrate import upgrade
 from bot.web.app import create_app
-from bot.web.wiring import get_webhook_actions
+from bot.web.deps import get_webhook_ports
 from tests.web.conftest import (
     API_TOKEN,
     PAYLOADS,
@@ -267,7 +267,7 @@ def test_dependencies_can_be_overridden(settings: Settings) -> None:
             calls.append(name)
             raise RuntimeError("not used")
 
-    app.dependency_overrides[get_webhook_actions] = Refusing
+    app.dependency_overrides[get_webhook_ports] = Refusing
     body = (PAYLOADS / "ping.json").read_bytes()
     with serving(app) as client:
         answer = client.post(

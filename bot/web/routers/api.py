@@ -124,9 +124,7 @@ class ClusterPage(BaseModel):
 
 @contextmanager
 def _reading(context: AppContext) -> Iterator[SqlUnitOfWork]:
-    if context.engine is None:
-        raise RuntimeError("the database engine is made at start-up and is missing")
-    with SqlUnitOfWork(context.engine, write=False) as uow:
+    with context.uow(write=False) as uow:
         yield uow
 
 

@@ -35,8 +35,6 @@ def healthz() -> Health:
 
 
 def _database_ok(context: Context) -> bool:
-    if context.engine is None:
-        return False
     try:
         with context.engine.connect() as conn:
             conn.execute(text("SELECT 1"))

@@ -34,8 +34,6 @@ class OutboxOut(BaseModel):
 @router.get("/outbox", response_model=OutboxOut, summary="Outbox depth and dead letters")
 def outbox(context: Context) -> OutboxOut:
     """Count outbox rows per state and list the dead ones with their last error."""
-    if context.engine is None:
-        raise RuntimeError("the database engine is made at start-up and is missing")
     stats = SqlOutboxQueue(context.engine).stats()
     return OutboxOut(
         dry_run=context.dry_run,

@@ -21,7 +21,6 @@ from bot.web.auth import require_token
 from bot.web.body import decode_body, read_capped
 from bot.web.deps import Context
 from bot.web.errors import ApiError, error_responses
-from bot.web.wiring import ingest
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["runs"])
@@ -148,6 +147,6 @@ async def upload_run(
     raw = await read_capped(request, limit, "report")
     data = decode_body(raw, request.headers.get("content-encoding"), limit)
     with _bad_meta_is_422():
-        result = await run_in_threadpool(ingest, context, data, meta)
+        result = await run_in_threadpool(context.ingest, data, meta)
     log.info("run %s %s for suite %s", result.run_id, "stored" if result.created else "seen", suite)
     return _answer(result)

@@ -5,17 +5,16 @@ from __future__ import annotations
 import logging
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, BackgroundTasks, Depends, Header, Request
+from fastapi import APIRouter, BackgroundTasks, Header, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from bot.core.webhook import WebhookError, load_payload, parse_event, verify_signature
-from bot.services.webhook_ports import DeliveryStore, WebhookActions
-from bot.services.webhooks import FAILED, IGNORED, PENDING, process_delivery, wants
+from bot.core.webhook import WebhookError, load_payload, verify_signature
+from bot.services.webhooks import Delivery, process_received, receive
 from bot.web.body import read_capped
-from bot.web.deps import Context
+from bot.web.deps import Context, Ports
 from bot.web.errors import ApiError, error_responses
-from bot.web.wiring import get_delivery_store, get_webhook_actions, webhook_config
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["github"])
@@ -69,8 +68,7 @@ async def receive_webhook(
     *,
     background: BackgroundTasks,
     context: Context,
-    store: Annotated[DeliveryStore, Depends(get_delivery_store)],
-    actions: Annotated[WebhookActions, Depends(get_webhook_actions)],
+    ports: Ports,
     x_github_event: Annotated[str | None, Header()] = None,
     x_github_delivery: Annotated[str | None, Header()] = None,
     x_hub_signature_256: Annotated[str | None, Header()] = None,
@@ -86,23 +84,13 @@ async def receive_webhook(
     guid = (x_github_delivery or "").strip()
     if not guid or len(guid) > 100:
         raise ApiError(400, "missing_delivery", "X-GitHub-Delivery header is missing or too long")
-    now = context.clock()
-    if not store.record(
-        guid=guid, event=event, action=_action(body), payload=body, status=PENDING, now=now
-    ):
+    # One transaction: store the delivery once, and handle it too when that needs no I/O.
+    delivery = Delivery(guid=guid, event=event, action=_action(body), body=body)
+    received = await run_in_threadpool(receive, ports, delivery, now=context.clock())
+    if received.status == "duplicate":
         answer = WebhookAnswer(status="duplicate", delivery=guid, event=event)
         return JSONResponse(answer.model_dump(), status_code=200)
-    config = webhook_config(context.settings)
-    try:
-        parsed = parse_event(event, body)
-    except WebhookError as exc:
-        store.finish(guid=guid, status=FAILED, outcome=f"{exc.reason}: {exc.message}", now=now)
-        raise
-    if not wants(parsed, config):
-        store.finish(guid=guid, status=IGNORED, outcome="not handled", now=now)
-        return WebhookAnswer(status="ignored", delivery=guid, event=event)
-    background.add_task(
-        process_delivery, guid, store=store, actions=actions, config=config, clock=context.clock
-    )
-    log.info("delivery %s (%s) accepted", guid, event)
-    return WebhookAnswer(status="accepted", delivery=guid, event=event)
+    if received.process:
+        background.add_task(process_received, ports, delivery, clock=context.clock)
+        log.info("delivery %s (%s) accepted", guid, event)
+    return WebhookAnswer(status=received.status, delivery=guid, event=event)

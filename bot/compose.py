@@ -1,0 +1,235 @@
+"""The composition root: the one place that builds engine, units of work, gateways and jobs.
+
+The web app (bot.web.app) and every CLI command that touches the database or GitHub get their
+parts from here, so a new adapter or setting is wired once. Importing this module loads the
+server libraries (SQLAlchemy, PyGithub, APScheduler): CLI commands import it inside the command
+function, so `triage-bot classify` and `--help` stay light.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+from sqlalchemy import Engine
+
+from bot.config import Settings
+from bot.core.artifacts import Limits
+from bot.core.criteria import Criterion, load_criteria
+from bot.core.knowledge import KnowledgeBase, load_knowledge
+from bot.ports import GitHubGateway, ReportsUowFactory
+from bot.services.ingest import IngestOptions, IngestResult
+from bot.services.outbox import OutboxSender, SenderConfig
+from bot.services.run_meta import RunMeta
+from bot.services.webhook_ports import WebhookConfig, WebhookPorts
+from bot.services.writeback import ingest_and_plan, plan_lifecycle, policy_config
+from bot.store.engine import make_engine
+from bot.store.migrate import upgrade
+from bot.store.outbox_queue import SqlOutboxQueue
+from bot.store.reports import ensure_claims_table, uow_factory
+from bot.store.uow import OutboxFactory, SqlUnitOfWork
+
+if TYPE_CHECKING:
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+log = logging.getLogger(__name__)
+CRITERIA_FILE = "criteria.toml"
+
+
+def utc_now() -> datetime:
+    """Return the current time in UTC (the one clock of the service)."""
+    return datetime.now(UTC)
+
+
+def open_engine(settings: Settings, *, migrate: bool = True) -> Engine:
+    """Bring the database to the newest schema (unless told not to) and return an engine on it.
+
+    Raises TriageError (bad URL, unreachable database) for the caller to report.
+    """
+    if migrate:
+        upgrade(settings.database_url)
+    return make_engine(
+        settings.database_url,
+        busy_timeout_ms=settings.sqlite_busy_timeout_ms,
+        write_wait_s=settings.sqlite_write_wait_s,
+    )
+
+
+@dataclass
+class Gateways:
+    """The process-wide GitHub gateway and, with App auth, one per installation."""
+
+    gateway: GitHubGateway
+    dry_run: bool
+    # The gateway acting as a delivery's GitHub App installation; None: `gateway` for all.
+    for_installation: Callable[[int], GitHubGateway] | None = None
+
+
+def make_gateways(settings: Settings) -> Gateways:
+    """Build the gateways (no network: an App finds its installation on the first call)."""
+    from bot.github.factory import GatewayFactory  # noqa: PLC0415  PyGithub is slow to import
+
+    factory = GatewayFactory(settings)
+    if factory.dry_run:
+        log.warning(
+            "no GitHub credentials or repository configured: running in dry-run, "
+            "GitHub writes are recorded, not sent"
+        )
+    return Gateways(factory.gateway, factory.dry_run, factory.for_installation)
+
+
+@dataclass
+class Components:
+    """Everything the service is made of, built once; tests may swap a field before start."""
+
+    settings: Settings
+    engine: Engine
+    kb: KnowledgeBase
+    # Made on first use (the web app makes them at once): `ingest` on the CLI needs no GitHub.
+    github: Gateways | None = None
+    clock: Callable[[], datetime] = utc_now
+    # The outbox every unit of work writes to; None: the SQL outbox in the same session.
+    outbox_factory: OutboxFactory | None = None
+    retry_interval_s: float = 60.0  # how often waiting webhook deliveries are looked at
+    retry_after_s: float = 30.0  # how long a failed attempt waits before the next
+    scheduler: BackgroundScheduler | None = field(default=None, repr=False)
+
+    @property
+    def gateways(self) -> Gateways:
+        """The GitHub gateways, made on first use."""
+        if self.github is None:
+            self.github = make_gateways(self.settings)
+        return self.github
+
+    @property
+    def gateway(self) -> GitHubGateway:
+        """The process-wide GitHub gateway (a dry-run recorder without credentials)."""
+        return self.gateways.gateway
+
+    @property
+    def dry_run(self) -> bool:
+        """True when GitHub writes are recorded, not sent."""
+        return self.gateways.dry_run
+
+    def gateway_for(self, installation_id: int | None = None) -> GitHubGateway:
+        """Return the gateway acting as an App installation (None: the process-wide one)."""
+        if installation_id is None or self.gateways.for_installation is None:
+            return self.gateways.gateway
+        return self.gateways.for_installation(installation_id)
+
+    def uow(self, *, write: bool = True) -> SqlUnitOfWork:
+        """Return a fresh unit of work on the engine (every repository, one transaction)."""
+        return SqlUnitOfWork(self.engine, write=write, outbox=self.outbox_factory)
+
+    @property
+    def reports(self) -> ReportsUowFactory:
+        """The factory of report units of work (objective, criteria, weekly report)."""
+        return uow_factory(self.engine, outbox=self.outbox_factory)
+
+    @cached_property
+    def criteria(self) -> tuple[Criterion, ...]:
+        """The success criteria of knowledge/criteria.toml, loaded on first use."""
+        return load_criteria(self.settings.knowledge_dir / CRITERIA_FILE)
+
+    @cached_property
+    def ingest_options(self) -> IngestOptions:
+        """The ingest knobs (size cap, flaky policy)."""
+        return IngestOptions.from_settings(self.settings)
+
+    @cached_property
+    def webhook_config(self) -> WebhookConfig:
+        """The webhook service's settings."""
+        s = self.settings
+        return WebhookConfig(
+            workflow_names=tuple(s.workflow_names),
+            bot_login=s.github_bot_login,
+            artifact_max_bytes=s.artifact_max_bytes,
+            limits=Limits(max_total=s.max_report_bytes, max_member=s.max_report_bytes),
+        )
+
+    def webhook_ports(self, gateway: GitHubGateway | None = None) -> WebhookPorts:
+        """The ports the webhook service drives; `gateway` fixes one for every delivery."""
+        github = self.gateway_for if gateway is None else (lambda _id: gateway)
+        return WebhookPorts(
+            uow=self.uow,
+            github=github,
+            kb=self.kb,
+            ingest_options=self.ingest_options,
+            policy=policy_config(self.settings),
+            config=self.webhook_config,
+        )
+
+    def ingest(self, data: bytes, meta: RunMeta) -> IngestResult:
+        """Ingest one report and plan its comments in one unit of work (a re-upload: no-op)."""
+        with self.uow() as uow:
+            result = ingest_and_plan(
+                uow, self.kb, data, meta, now=self.clock(), options=self.ingest_options,
+                policy=policy_config(self.settings),
+            )  # fmt: skip
+            uow.commit()
+        return result
+
+    def lifecycle_pass(self) -> None:
+        """Suggest closing known issues quiet for stale_issue_days (the daily job)."""
+        try:
+            with self.uow() as uow:
+                planned = plan_lifecycle(
+                    uow.writeback, uow.outbox, now=self.clock(),
+                    config=policy_config(self.settings),
+                )  # fmt: skip
+                uow.commit()
+        except Exception:  # a failed pass is retried tomorrow; the service keeps serving
+            log.exception("issue lifecycle pass failed")
+            return
+        if planned:
+            log.info("issue lifecycle pass planned %d comment(s)", planned)
+
+    def sender(self, *, sleep: Callable[[float], object] | None = None) -> OutboxSender:
+        """The outbox sender on this database and the process-wide gateway."""
+        config = SenderConfig.from_settings(self.settings)
+        return OutboxSender(SqlOutboxQueue(self.engine), self.gateway, config=config, sleep=sleep)
+
+    def prepare(self) -> None:
+        """Create what the migrations do not (yet) hold; idempotent."""
+        ensure_claims_table(self.engine)
+
+    def start_scheduler(self) -> BackgroundScheduler | None:
+        """Start the weekly report and daily lifecycle jobs, when the scheduler is enabled."""
+        if not self.settings.scheduler_enabled:
+            return None
+        from bot.scheduler import add_daily_job, start_scheduler, weekly_job  # noqa: PLC0415
+
+        job = weekly_job(self.reports, self.settings, self.criteria, self.clock)
+        self.scheduler = start_scheduler(self.settings, job)
+        add_daily_job(self.scheduler, self.settings, self.lifecycle_pass, job_id="lifecycle")
+        return self.scheduler
+
+    def close(self) -> None:
+        """Stop the scheduler and close the engine's connections."""
+        if self.scheduler is not None:
+            self.scheduler.shutdown(wait=True)
+            self.scheduler = None
+        self.engine.dispose()
+
+
+def build(
+    settings: Settings,
+    *,
+    migrate: bool = False,
+    github: bool = True,
+    kb: KnowledgeBase | None = None,
+) -> Components:
+    """Build the service's parts; a bad knowledge dir fails here, before anything listens.
+
+    The engine connects lazily: migrations run at start (web lifespan) or with migrate=True.
+    github=False leaves the gateways to be made on first use (CLI commands without GitHub).
+    Raises TriageError (knowledge base, database URL, GitHub credentials) for the caller.
+    """
+    knowledge = kb if kb is not None else load_knowledge(settings.knowledge_dir)
+    gateways = make_gateways(settings) if github else None
+    engine = open_engine(settings, migrate=migrate)
+    return Components(settings=settings, engine=engine, kb=knowledge, github=gateways)
