@@ -9,7 +9,7 @@ from fastapi import APIRouter, BackgroundTasks, Depends, Header, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from bot.core.webhook import WebhookError, load_payload, parse_event, verify_signature
+from bot.core.webhook import SHAPE, WebhookError, load_payload, parse_event, verify_signature
 from bot.services.webhook_ports import DeliveryStore, WebhookActions
 from bot.services.webhooks import FAILED, IGNORED, PENDING, process_delivery, wants
 from bot.web.body import read_capped
@@ -96,6 +96,12 @@ async def receive_webhook(
     try:
         parsed = parse_event(event, body)
     except WebhookError as exc:
+        if exc.reason == SHAPE:
+            # A handled event in a shape the service does not read (GitHub's pinned issues,
+            # a new action): nothing to do, and GitHub should not see a failed delivery.
+            store.finish(guid=guid, status=IGNORED, outcome=f"{exc.reason}: {exc.message}", now=now)
+            log.info("delivery %s (%s) ignored: %s", guid, event, exc.message)
+            return WebhookAnswer(status="ignored", delivery=guid, event=event)
         store.finish(guid=guid, status=FAILED, outcome=f"{exc.reason}: {exc.message}", now=now)
         raise
     if not wants(parsed, config):
