@@ -239,6 +239,7 @@ class StatusCommand:
 @dataclass(frozen=True, slots=True)
 class LinkCommand:
     pattern: str
+    confirm: bool = False  # `--confirm`: link even when the glob covers many stored failures
 
 
 @dataclass(frozen=True, slots=True)
@@ -255,11 +256,26 @@ class WrongCommand:
 Command = StatusCommand | LinkCommand | UnlinkCommand | WrongCommand
 
 USAGE = (
-    "Usage: `/triage status`, `/triage link <node-id glob or fingerprint>`, "
+    "Usage: `/triage status`, `/triage link <node-id glob or fingerprint> [--confirm]`, "
     "`/triage unlink <node-id glob or fingerprint>`, `/triage wrong <run id> <node id>`"
 )
 _COMMAND_LINE = re.compile(r"^\s*/triage(?:\s+(?P<rest>.*))?$")
 MAX_ARGUMENT = 500
+CONFIRM = "--confirm"
+_RUN_ID = re.compile(r"#?([0-9]{1,19})")
+
+
+def parse_run_id(text: str) -> int:
+    """Read a run id ("42" or "#42"); a bad or out-of-range one is a bad_command error."""
+    match = _RUN_ID.fullmatch(text)
+    value = int(match.group(1)) if match else 0
+    if not 1 <= value <= MAX_ID:
+        raise WebhookError(
+            "bad_command",
+            f"`{text[:40]}` is not a run id: give the number of a stored run, "
+            f"from 1 to {MAX_ID}. {USAGE}",
+        )
+    return value
 
 
 def find_command(body: str) -> str | None:
@@ -285,8 +301,13 @@ def parse_command(body: str) -> Command | None:
     verb, args = (words[0].lower(), words[1:]) if words else ("", [])
     if verb == "status" and not args:
         return StatusCommand()
+    if verb == "link" and CONFIRM in args:
+        rest_args = [a for a in args if a != CONFIRM]
+        if len(rest_args) == 1:
+            return LinkCommand(rest_args[0], confirm=True)
     if verb in ("link", "unlink") and len(args) == 1:
         return LinkCommand(args[0]) if verb == "link" else UnlinkCommand(args[0])
     if verb == "wrong" and len(args) == 2:
+        parse_run_id(args[0])  # refused here, with a reply, rather than failing in the store
         return WrongCommand(run_id=args[0], nodeid=args[1])
     raise WebhookError("bad_command", f"unknown or incomplete command `/triage {rest}`. {USAGE}")

@@ -23,6 +23,7 @@ from bot.store.outbox_queue import SqlOutboxQueue
 from bot.web import dashboard, metrics, objective
 from bot.web.deps import AppContext
 from bot.web.errors import install_error_handlers
+from bot.web.read_guard import ReadGuard
 from bot.web.routers import api, health, outbox, runs, webhook
 from bot.web.wiring import SqlWebhookActions, webhook_config
 
@@ -154,6 +155,7 @@ def create_app(settings: Settings) -> FastAPI:
     )
     app.state.context = build_context(settings)
     install_error_handlers(app)
+    app.add_middleware(ReadGuard)
     app.include_router(health.router)
     app.include_router(runs.router)
     app.include_router(api.router)
