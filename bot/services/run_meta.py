@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from bot.core.errors import TriageError
-from bot.core.redact import redact, redact_optional
+from bot.core.redact import redact_optional
 from bot.core.render_comments import is_http_url
 
 MAX_NAME = 200
@@ -78,11 +78,12 @@ def printable(text: str) -> bool:
 
 
 def redact_meta(meta: RunMeta) -> RunMeta:
-    """The metadata as it may be stored: credentials in names, branch or CI link masked."""
+    """The metadata as it may be stored: credentials in the branch, commit or CI link masked.
+
+    Suite and environment name the history a run joins: they are kept as given.
+    """
     return replace(
         meta,
-        suite=redact(meta.suite),
-        environment=redact(meta.environment),
         branch=redact_optional(meta.branch),
         commit=redact_optional(meta.commit),
         ci_url=redact_optional(meta.ci_url),
