@@ -11,6 +11,7 @@ from sqlalchemy import DateTime, Engine, LargeBinary, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, Session, SQLModel
 
+from bot.core.redact import redact
 from bot.store.engine import IMMEDIATE
 
 PENDING = "pending"
@@ -106,7 +107,7 @@ class DeliveryRepository:
         self.session.execute(
             update(WebhookDelivery)
             .where(WebhookDelivery.guid == guid)  # type: ignore[arg-type]
-            .values(status=PENDING, outcome=outcome[:2000], updated_at=now)
+            .values(status=PENDING, outcome=redact(outcome)[:2000], updated_at=now)
         )
 
     def finish(self, *, guid: str, status: str, outcome: str, now: datetime) -> None:
@@ -114,7 +115,8 @@ class DeliveryRepository:
         self.session.execute(
             update(WebhookDelivery)
             .where(WebhookDelivery.guid == guid)  # type: ignore[arg-type]
-            .values(status=status, outcome=outcome[:2000], payload=None, updated_at=now)
+            # Outcomes name artifacts and files, which may carry a credential.
+            .values(status=status, outcome=redact(outcome)[:2000], payload=None, updated_at=now)
         )
 
     def pending(
