@@ -27,9 +27,7 @@ _USERINFO = _compile(r"(?i)\b([a-z][a-z0-9+.\-]*://)[^\s/@:]*(?::[^\s/@]*)?@")
 _GITHUB_TOKEN = _compile(r"(^|[^A-Za-z0-9])(?:gh[pousr]_\w+|github_pat_\w+)")
 # A bearer value is masked when it looks like one: 8 characters or more, or holding a digit or
 # token punctuation. "invalid bearer token" is an error message (a shipped rule matches it).
-_BEARER = _compile(
-    r"(?i)\b(bearer\s+)(?:[\w\-.~+/]{8,}|[\w\-.~+/]*[0-9\-.~+/=][\w\-.~+/]*)=*"
-)
+_BEARER = _compile(r"(?i)\b(bearer\s+)(?:[\w\-.~+/]{8,}|[\w\-.~+/]*[0-9\-.~+/=][\w\-.~+/]*)=*")
 _KEY_VALUE = _compile(
     r"(?i)(^|[^a-z0-9])(password|passwd|pwd|secret|api_key|apikey|authorization)"
     r"""(["']?\s*[=:]\s*["']?)(?:bearer\s+|basic\s+|token\s+)?[^\s"',;&)}\]]+"""
