@@ -149,6 +149,7 @@ class Components:
             bot_login=s.github_bot_login,
             artifact_max_bytes=s.artifact_max_bytes,
             limits=Limits(max_total=s.max_report_bytes, max_member=s.max_report_bytes),
+            link_confirm_threshold=s.link_confirm_threshold,
         )
 
     def webhook_ports(self, gateway: GitHubGateway | None = None) -> WebhookPorts:

@@ -30,6 +30,8 @@ class Settings(BaseSettings):
 
     # --- HTTP API
     api_token: SecretStr | None = None
+    # Set: every read route (API, dashboard, /metrics) needs it; unset: reads are open.
+    read_token: SecretStr | None = None
     max_report_bytes: int = 50 * 1024 * 1024
     page_size_max: int = 200
 
@@ -47,6 +49,9 @@ class Settings(BaseSettings):
     github_repository: str | None = None  # owner/name of the repository holding known issues
     github_bot_login: str | None = None  # the bot's own login, so its comments are ignored
     github_dry_run: bool = False
+    link_confirm_threshold: int = Field(
+        default=200, ge=0, description="`/triage link` past this many failures needs --confirm"
+    )
     workflow_names: list[str] = Field(default_factory=lambda: ["staging-e2e"])
     artifact_max_bytes: int = 200 * 1024 * 1024
 

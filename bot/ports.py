@@ -198,6 +198,10 @@ class FailureRepository(Protocol):
         """Yield stored failures (not flaky passes), oldest first, for a backtest."""
         ...
 
+    def count_matching(self, *, glob: str) -> int:
+        """Count stored failures (not flaky passes) whose node id matches `glob`."""
+        ...
+
 
 class TestStateRepository(Protocol):
     def get_many(

@@ -11,6 +11,7 @@ from collections.abc import Collection as _StCollection, Iterator as _StIterator
 from collections.abc import Sequence as _StSequence  # noqa: E402, RUF100
 from dataclasses import replace as _st_replace  # noqa: E402, RUF100
 from datetime import datetime as _st_datetime  # noqa: E402, RUF100
+import fnmatch as _st_fnmatch  # noqa: E402, RUF100
 from bot.core.classify import letter as _st_letter  # noqa: E402, RUF100
 from bot.core.intents import Intent as _StIntent  # noqa: E402, RUF100
 from bot.core.model import TestResult as _StTestResult  # noqa: E402, RUF100
@@ -99,6 +100,12 @@ class _FakeFailures:
 
     def for_run(self, *, run_id: int) -> list[_FailureRecord]:
         return [f for f in self.s.failures if f.run_id == run_id]
+
+    def count_matching(self, *, glob: str) -> int:
+        return sum(
+            f.outcome != "flaky" and _st_fnmatch.fnmatchcase(f.nodeid, glob)
+            for f in self.s.failures
+        )
 
     def replay(self, *, since: _st_datetime | None) -> _StIterator[_FailureRecord]:
         for f in list(self.s.failures):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 from enum import StrEnum
 from typing import Annotated
@@ -43,6 +44,27 @@ def preflight() -> Settings:
     return settings
 
 
+def is_loopback(host: str) -> bool:
+    """Tell whether `host` only listens on this machine (127.0.0.0/8, ::1, localhost)."""
+    if host.strip().lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False  # a host name: it may resolve to any interface
+
+
+def open_reads_warning(settings: Settings, host: str) -> str | None:
+    """The banner line when the service listens beyond loopback and anyone can read it."""
+    token = settings.read_token.get_secret_value() if settings.read_token else ""
+    if token or is_loopback(host):
+        return None
+    return (
+        f"warning: listening on {host} with no TRIAGE_READ_TOKEN: anyone who can reach it "
+        "can read runs, failures and the dashboard"
+    )
+
+
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=0, max=65535, help="Port to listen on.")] = 8000,
@@ -67,6 +89,9 @@ def serve(
             err=True,
         )
         raise typer.Exit(2)
+    warning = open_reads_warning(settings, host)
+    if warning:
+        typer.echo(warning, err=True)
     logging.basicConfig(
         level=log_level.value.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )

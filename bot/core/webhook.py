@@ -78,21 +78,50 @@ class CommentEvent:
 Event = WorkflowRunEvent | IssueEvent | CommentEvent
 
 
+# GitHub's payloads nest about ten levels; Python's json recurses once per level.
+MAX_DEPTH = 64
+# Ids and numbers GitHub sends fit a signed 64-bit column.
+MAX_ID = 2**63 - 1
+# A payload field that is missing or of another type than the service reads: GitHub sends
+# shapes the service does not know (new actions, partial objects); they are ignored, not refused.
+SHAPE = "unexpected_shape"
+
+
+def _depth(data: object) -> int:
+    """The nesting depth of decoded JSON, without recursion (a stack of (value, depth))."""
+    deepest = 0
+    stack: list[tuple[object, int]] = [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, dict | list):
+            deepest = max(deepest, depth)
+            if deepest > MAX_DEPTH:
+                return deepest
+            children = value.values() if isinstance(value, dict) else value
+            stack.extend((child, depth + 1) for child in children)
+    return deepest
+
+
 def load_payload(body: bytes) -> dict[str, Any]:
-    """Decode a delivery body into its JSON object."""
+    """Decode a delivery body into its JSON object; nesting past MAX_DEPTH is refused."""
+    too_deep = WebhookError("bad_payload", f"payload nests deeper than {MAX_DEPTH} levels")
     try:
         data = json.loads(body)
+    except RecursionError:
+        raise too_deep from None
     except (UnicodeDecodeError, ValueError) as exc:
         raise WebhookError("bad_payload", f"payload is not JSON: {exc}") from None
     if not isinstance(data, dict):
         raise WebhookError("bad_payload", "payload is not a JSON object")
+    if _depth(data) > MAX_DEPTH:
+        raise too_deep
     return data
 
 
 def _obj(data: dict[str, Any], key: str) -> dict[str, Any]:
     value = data.get(key)
     if not isinstance(value, dict):
-        raise WebhookError("bad_payload", f"payload field {key!r} must be an object")
+        raise WebhookError(SHAPE, f"payload field {key!r} must be an object")
     return value
 
 
@@ -101,21 +130,21 @@ def _str(data: dict[str, Any], key: str, *, optional: bool = False) -> str:
     if value is None and optional:
         return ""
     if not isinstance(value, str):
-        raise WebhookError("bad_payload", f"payload field {key!r} must be a string")
+        raise WebhookError(SHAPE, f"payload field {key!r} must be a string")
     return value
 
 
 def _opt_str(data: dict[str, Any], key: str) -> str | None:
     value = data.get(key)
     if value is not None and not isinstance(value, str):
-        raise WebhookError("bad_payload", f"payload field {key!r} must be a string or null")
+        raise WebhookError(SHAPE, f"payload field {key!r} must be a string or null")
     return value
 
 
 def _int(data: dict[str, Any], key: str, default: int | None = None) -> int:
     value = data.get(key, default)
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise WebhookError("bad_payload", f"payload field {key!r} must be an integer")
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_ID:
+        raise WebhookError(SHAPE, f"payload field {key!r} must be an integer from 0 to {MAX_ID}")
     return value
 
 
@@ -126,7 +155,7 @@ def _time(data: dict[str, Any], key: str) -> datetime | None:
     try:
         return datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
-        raise WebhookError("bad_payload", f"payload field {key!r} is not a timestamp") from None
+        raise WebhookError(SHAPE, f"payload field {key!r} is not a timestamp") from None
 
 
 def _installation(data: dict[str, Any]) -> int | None:
@@ -210,6 +239,7 @@ class StatusCommand:
 @dataclass(frozen=True, slots=True)
 class LinkCommand:
     pattern: str
+    confirm: bool = False  # `--confirm`: link even when the glob covers many stored failures
 
 
 @dataclass(frozen=True, slots=True)
@@ -226,11 +256,26 @@ class WrongCommand:
 Command = StatusCommand | LinkCommand | UnlinkCommand | WrongCommand
 
 USAGE = (
-    "Usage: `/triage status`, `/triage link <node-id glob or fingerprint>`, "
+    "Usage: `/triage status`, `/triage link <node-id glob or fingerprint> [--confirm]`, "
     "`/triage unlink <node-id glob or fingerprint>`, `/triage wrong <run id> <node id>`"
 )
 _COMMAND_LINE = re.compile(r"^\s*/triage(?:\s+(?P<rest>.*))?$")
 MAX_ARGUMENT = 500
+CONFIRM = "--confirm"
+_RUN_ID = re.compile(r"#?([0-9]{1,19})")
+
+
+def parse_run_id(text: str) -> int:
+    """Read a run id ("42" or "#42"); a bad or out-of-range one is a bad_command error."""
+    match = _RUN_ID.fullmatch(text)
+    value = int(match.group(1)) if match else 0
+    if not 1 <= value <= MAX_ID:
+        raise WebhookError(
+            "bad_command",
+            f"`{text[:40]}` is not a run id: give the number of a stored run, "
+            f"from 1 to {MAX_ID}. {USAGE}",
+        )
+    return value
 
 
 def find_command(body: str) -> str | None:
@@ -256,8 +301,13 @@ def parse_command(body: str) -> Command | None:
     verb, args = (words[0].lower(), words[1:]) if words else ("", [])
     if verb == "status" and not args:
         return StatusCommand()
+    if verb == "link" and CONFIRM in args:
+        rest_args = [a for a in args if a != CONFIRM]
+        if len(rest_args) == 1:
+            return LinkCommand(rest_args[0], confirm=True)
     if verb in ("link", "unlink") and len(args) == 1:
         return LinkCommand(args[0]) if verb == "link" else UnlinkCommand(args[0])
     if verb == "wrong" and len(args) == 2:
+        parse_run_id(args[0])  # refused here, with a reply, rather than failing in the store
         return WrongCommand(run_id=args[0], nodeid=args[1])
     raise WebhookError("bad_command", f"unknown or incomplete command `/triage {rest}`. {USAGE}")

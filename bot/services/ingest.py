@@ -13,6 +13,7 @@ from bot.core.clusters import suggest_rule
 from bot.core.digest import report_digest
 from bot.core.errors import TriageError
 from bot.core.model import Category, Classification, Failure, Match, Outcome, Phase, TestRun
+from bot.core.redact import redact_run
 from bot.core.reports import read_report_bytes
 from bot.core.signature import SIGNATURE_VERSION, fingerprint
 from bot.ports import (
@@ -25,7 +26,7 @@ from bot.ports import (
     UnitOfWork,
 )
 from bot.services.links import match_failures
-from bot.services.run_meta import RunMeta, aware, check_meta, check_started
+from bot.services.run_meta import RunMeta, aware, check_meta, check_started, redact_meta
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,12 +82,15 @@ def ingest_run(
 ) -> IngestResult:
     """Store a parsed run in the caller's unit of work; the caller commits."""
     options = options or IngestOptions()
+    # Every check before the duplicate look-up: the same bad upload is refused every time.
     check_meta(meta)
+    started = aware(meta.started_at or run.created or now)
+    check_started(started, now=aware(now))
+    # Masked once, here, before anything is stored: no reader can see a credential.
+    run, meta = redact_run(run), redact_meta(meta)
     existing = uow.runs.find(suite=meta.suite, environment=meta.environment, digest=digest)
     if existing is not None:
         return stored_result(uow, existing)
-    started = aware(meta.started_at or run.created or now)
-    check_started(started, now=aware(now))
     failures = [*run.failures, *_flaky_passes(run)]
     verdicts = _classify_all(uow, kb, failures, meta=meta, started=started, options=options)
     new_run = _new_run(run, meta, digest, started=started, now=now, kb_digest=kb.digest)

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from bot.core.errors import TriageError
+from bot.core.redact import redact_optional
 from bot.core.render_comments import is_http_url
 
 MAX_NAME = 200
@@ -41,7 +42,11 @@ def check_meta(meta: RunMeta) -> None:
     }
     for name, (value, cap) in fields.items():
         if len(value) > cap or not printable(value):
-            raise TriageError("bad_meta", f"{name} must be at most {cap} printable characters")
+            raise TriageError(
+                "bad_meta",
+                f"{name} must be at most {cap} characters, with no control, invisible or "
+                "bidi control character",
+            )
     if meta.ci_url and not is_http_url(meta.ci_url):
         raise TriageError("bad_meta", "ci_url must be an http or https URL")
     if meta.started_at is not None and aware(meta.started_at).year < MIN_YEAR:
@@ -61,9 +66,28 @@ def check_started(started: datetime, *, now: datetime) -> None:
         )
 
 
+# Controls (Cc: NUL, newline, DEL, C1), formats (Cf: bidi overrides such as U+202E, zero-width
+# U+200B, U+FEFF), lone surrogates and line or paragraph separators: invisible, or they
+# reorder what a reader sees, so a name holding one could pass for another.
+_REFUSED_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
+
+
 def printable(text: str) -> bool:
-    """Tell whether `text` holds no control character (NUL, newline, DEL, C1...)."""
-    return not any(unicodedata.category(ch) == "Cc" for ch in text)
+    """Tell whether `text` holds no control, invisible or bidi control character."""
+    return not any(unicodedata.category(ch) in _REFUSED_CATEGORIES for ch in text)
+
+
+def redact_meta(meta: RunMeta) -> RunMeta:
+    """The metadata as it may be stored: credentials in the branch, commit or CI link masked.
+
+    Suite and environment name the history a run joins: they are kept as given.
+    """
+    return replace(
+        meta,
+        branch=redact_optional(meta.branch),
+        commit=redact_optional(meta.commit),
+        ci_url=redact_optional(meta.ci_url),
+    )
 
 
 def aware(value: datetime) -> datetime:

@@ -5,9 +5,19 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 
-from bot.core.webhook import Command, LinkCommand, StatusCommand, UnlinkCommand
+from bot.core.webhook import (
+    Command,
+    LinkCommand,
+    StatusCommand,
+    UnlinkCommand,
+    WebhookError,
+    parse_run_id,
+)
 from bot.ports import UnitOfWork
 from bot.services import links
+
+# `/triage link GLOB` past this many stored failures needs `--confirm` (a setting).
+DEFAULT_LINK_CONFIRM_THRESHOLD = 200
 
 
 def store_issue_state(
@@ -49,10 +59,19 @@ def _status(uow: UnitOfWork, known: Mapping[int, str], issue: int) -> str:
 
 def _link(
     uow: UnitOfWork, known: Mapping[int, str], command: LinkCommand, *, issue: int, user: str,
-    now: datetime,
+    now: datetime, confirm_threshold: int,
 ) -> str:  # fmt: skip
     if issue not in known:
         return f"#{issue} is not a known issue; add it to knowledge/ before linking to it."
+    kind, pattern = links.parse_target(command.pattern)
+    if kind == "glob" and not command.confirm:
+        count = uow.failures.count_matching(glob=pattern)
+        if count > confirm_threshold:
+            return (
+                f"`{pattern}` matches {count} stored failures, more than {confirm_threshold}: "
+                "nothing linked. Narrow the "
+                f"glob, or repeat with `--confirm` to link them all to #{issue}."
+            )
     done = links.link(uow, issue=issue, target=command.pattern, by=user, now=now)
     verb = "linked" if done.created else "re-pointed"
     return f"{verb} {done.kind} `{done.pattern}` to #{issue}."
@@ -66,6 +85,7 @@ def run_command(
     issue: int,
     user: str,
     now: datetime,
+    link_confirm_threshold: int = DEFAULT_LINK_CONFIRM_THRESHOLD,
 ) -> str:
     """Apply a command on `issue` in the caller's transaction; return the reply text.
 
@@ -74,16 +94,19 @@ def run_command(
     if isinstance(command, StatusCommand):
         return _status(uow, known, issue)
     if isinstance(command, LinkCommand):
-        return _link(uow, known, command, issue=issue, user=user, now=now)
+        return _link(
+            uow, known, command, issue=issue, user=user, now=now,
+            confirm_threshold=link_confirm_threshold,
+        )  # fmt: skip
     if isinstance(command, UnlinkCommand):
         gone = links.unlink(uow, target=command.pattern)
         if gone is None:
             return f"no link `{command.pattern}` found; nothing changed."
         return f"unlinked {gone.kind} `{gone.pattern}` (it pointed to #{gone.issue})."
     try:
-        run_id = int(command.run_id.lstrip("#"))
-    except ValueError:
-        return f"`{command.run_id}` is not a run id."
+        run_id = parse_run_id(command.run_id)
+    except WebhookError as exc:
+        return exc.message
     wrong = links.record_wrong_match(
         uow, run_id=run_id, nodeid=command.nodeid, reported_by=user, now=now
     )

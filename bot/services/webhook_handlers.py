@@ -97,7 +97,11 @@ def _wants_comment(event: CommentEvent, config: WebhookConfig) -> bool:
 
 
 def _command(
-    uow: DeliveryUnitOfWork, event: CommentEvent, known: dict[int, str], now: datetime
+    uow: DeliveryUnitOfWork,
+    event: CommentEvent,
+    known: dict[int, str],
+    now: datetime,
+    config: WebhookConfig,
 ) -> tuple[str, str]:
     try:
         command = parse_command(event.body)
@@ -107,8 +111,9 @@ def _command(
         return "no `/triage` command found.", "no command"
     try:
         text = run_command(
-            uow, known, command, issue=event.issue_number, user=event.user_login, now=now
-        )
+            uow, known, command, issue=event.issue_number, user=event.user_login, now=now,
+            link_confirm_threshold=config.link_confirm_threshold,
+        )  # fmt: skip
     except TriageError as exc:
         uow.rollback()  # nothing of the command is applied; the reply says why
         return exc.message, f"command refused: {exc.reason}"
@@ -128,7 +133,7 @@ def handle_comment(event: CommentEvent, ports: WebhookPorts, now: datetime) -> S
             text = f"/triage commands need write access to this repository; you have {role}."
             outcome = f"refused {event.user_login} ({role})"
         else:
-            text, outcome = _command(uow, event, ports.known(), now)
+            text, outcome = _command(uow, event, ports.known(), now, ports.config)
         key = f"triage-reply-{event.comment_id}"
         reply = PostComment(event.issue_number, f"@{event.user_login} {text}", key)
         uow.outbox.enqueue([reply], now=now)

@@ -27,6 +27,8 @@ class WebhookConfig:
     artifact_max_bytes: int = 200 * 1024 * 1024
     limits: Limits = field(default_factory=Limits)
     max_attempts: int = 5
+    # `/triage link` asks for --confirm past this many stored failures.
+    link_confirm_threshold: int = 200
 
 
 class ClaimedDelivery(Protocol):

@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Literal
 
 from bot.core.errors import TriageError
-from bot.core.webhook import Event, WebhookError, parse_event
+from bot.core.webhook import SHAPE, Event, WebhookError, parse_event
 from bot.ports import GitHubError
 from bot.services import webhook_handlers
 from bot.services.webhook_ports import (
@@ -66,7 +66,14 @@ def receive(ports: WebhookPorts, delivery: Delivery, *, now: datetime) -> Receiv
     try:
         parsed = parse_event(delivery.event, delivery.body)
     except WebhookError as exc:
-        if not _record(ports, delivery, FAILED, now, outcome=f"{exc.reason}: {exc.message}"):
+        outcome = f"{exc.reason}: {exc.message}"
+        if exc.reason == SHAPE:
+            # A handled event in a shape the service does not read (GitHub's pinned issues, a
+            # new action): nothing to do, and GitHub should not see a failed delivery.
+            stored = _record(ports, delivery, IGNORED, now, outcome=outcome)
+            log.info("delivery %s (%s) ignored: %s", delivery.guid, delivery.event, exc.message)
+            return Received("ignored" if stored else "duplicate")
+        if not _record(ports, delivery, FAILED, now, outcome=outcome):
             return Received("duplicate")
         raise
     handler = registry.find(delivery.event, parsed, ports.config)

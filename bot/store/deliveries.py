@@ -13,6 +13,7 @@ from sqlalchemy import DateTime, Engine, LargeBinary, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Field, Session, SQLModel
 
+from bot.core.redact import redact
 from bot.store.common import utc
 from bot.store.engine import writer
 
@@ -81,7 +82,7 @@ class DeliveryRepository:
         """
         values = {
             "guid": guid, "event": event, "action": action, "status": status,
-            "attempts": attempts, "outcome": outcome[:2000],
+            "attempts": attempts, "outcome": redact(outcome)[:2000],
             "payload": payload if status in (PENDING, PROCESSING) else None,
             "received_at": now, "updated_at": now,
         }  # fmt: skip
@@ -128,7 +129,7 @@ class DeliveryRepository:
         self.session.execute(
             update(WebhookDelivery)
             .where(WebhookDelivery.guid == guid)  # type: ignore[arg-type]
-            .values(status=PENDING, outcome=outcome[:2000], updated_at=now)
+            .values(status=PENDING, outcome=redact(outcome)[:2000], updated_at=now)
         )
 
     def finish(self, *, guid: str, status: str, outcome: str, now: datetime) -> None:
@@ -136,7 +137,8 @@ class DeliveryRepository:
         self.session.execute(
             update(WebhookDelivery)
             .where(WebhookDelivery.guid == guid)  # type: ignore[arg-type]
-            .values(status=status, outcome=outcome[:2000], payload=None, updated_at=now)
+            # Outcomes name artifacts and files, which may carry a credential.
+            .values(status=status, outcome=redact(outcome)[:2000], payload=None, updated_at=now)
         )
 
     def pending(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fnmatch
 from collections.abc import Collection, Iterator, Sequence
 from datetime import datetime
 from typing import Any
@@ -193,6 +194,19 @@ class SqlFailures:
     def for_run(self, *, run_id: int) -> list[FailureRecord]:
         query = select(_FAILURES).where(_FAILURES.c.run_id == run_id).order_by(_FAILURES.c.id)
         return [_failure_record(r) for r in self.session.execute(query)]
+
+    def count_matching(self, *, glob: str) -> int:
+        """Count failures whose node id matches `glob`, one pass over distinct node ids."""
+        query = (
+            select(_FAILURES.c.nodeid, func.count())
+            .where(_FAILURES.c.outcome != "flaky")
+            .group_by(_FAILURES.c.nodeid)
+        )
+        total = 0
+        for nodeid, count in self.session.execute(query):
+            if fnmatch.fnmatchcase(nodeid, glob):
+                total += count
+        return total
 
     def replay(self, *, since: datetime | None) -> Iterator[FailureRecord]:
         """Yield stored failures, flaky passes excluded, oldest first, in batches by id."""

@@ -25,6 +25,7 @@ from bot.store.engine import DatabaseBusy
 from bot.store.migrate import upgrade
 from bot.web import dashboard, metrics, objective
 from bot.web.errors import install_error_handlers
+from bot.web.read_guard import ReadGuard
 from bot.web.routers import api, health, outbox, runs, webhook
 
 log = logging.getLogger(__name__)
@@ -145,6 +146,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.add_exception_handler(DatabaseBusy, _busy)
     app.add_exception_handler(PoolTimeout, _busy)
     app.add_exception_handler(OperationalError, _operational)
+    app.add_middleware(ReadGuard)
     app.include_router(health.router)
     app.include_router(runs.router)
     app.include_router(api.router)

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 import zlib
 
 from fastapi import Request
+from starlette.requests import ClientDisconnect
 
 from bot.web.errors import ApiError
+
+log = logging.getLogger(__name__)
 
 _CHUNK = 256 * 1024
 
@@ -26,10 +30,17 @@ async def read_capped(request: Request, max_bytes: int, what: str = "request bod
         if size > max_bytes:
             raise _too_large(max_bytes, what)
     body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > max_bytes:
-            raise _too_large(max_bytes, what)
+    try:
+        async for chunk in request.stream():
+            body += chunk
+            if len(body) > max_bytes:
+                raise _too_large(max_bytes, what)
+    except ClientDisconnect:
+        # Nobody is left to answer: one line in the log, no traceback, nothing stored.
+        log.warning("client disconnected after sending %d bytes of the %s", len(body), what)
+        raise ApiError(
+            400, "client_disconnected", f"the client disconnected during the {what}"
+        ) from None
     return bytes(body)
 
 

@@ -119,12 +119,12 @@ def test_an_app_delivery_carries_its_installation_id(event: str) -> None:
 
 
 @pytest.mark.parametrize("installation", ['"4242"', "{}", '{"id": "x"}', "[1]", '{"id": true}'])
-def test_a_malformed_installation_is_bad_payload(installation: str) -> None:
+def test_a_malformed_installation_is_an_unexpected_shape(installation: str) -> None:
     body = '{"action": "closed", "issue": {"number": 7, "state": "closed"}, '
     body += f'"installation": {installation}}}'
     with pytest.raises(WebhookError) as err:
         parse_event("issues", body.encode())
-    assert err.value.reason == "bad_payload"
+    assert err.value.reason == "unexpected_shape"
 
 
 def test_unhandled_event_parses_to_none() -> None:
@@ -132,24 +132,43 @@ def test_unhandled_event_parses_to_none() -> None:
 
 
 @pytest.mark.parametrize(
-    "body",
+    ("body", "reason"),
     [
-        b"",
-        b"\xff\xfe",
-        b"[1, 2]",
-        b'{"action": "completed"}',
-        b'{"action": "completed", "workflow_run": {"id": "x", "name": "n"}}',
-        b'{"action": "completed", "workflow_run": {"id": true, "name": "n"}}',
-        b'{"action": 1, "workflow_run": {"id": 1, "name": "n"}}',
-        b'{"action": "c", "workflow_run": {"id": 1, "name": "n", "run_started_at": "soon"}}',
-        b'{"action": "c", "workflow_run": {"id": 1, "name": "n", "head_sha": 5}}',
-        b'{"action": "completed", "workflow_run": {"id": 1, "name": "n"',
+        (b"", "bad_payload"),
+        (b"\xff\xfe", "bad_payload"),
+        (b"[1, 2]", "bad_payload"),
+        (b'{"action": "completed", "workflow_run": {"id": 1, "name": "n"', "bad_payload"),
+        (b"[" * 100_000 + b"]" * 100_000, "bad_payload"),
+        (b'{"a": ' * 100_000 + b"1" + b"}" * 100_000, "bad_payload"),
+        (b'{"a": ' * 65 + b"1" + b"}" * 65, "bad_payload"),
+        (
+            b'{"action": "completed", "workflow_run": {"id": 2e400, "name": "n"}}',
+            "unexpected_shape",
+        ),
+        (b'{"action": "completed", "workflow_run": {"id": -1, "name": "n"}}', "unexpected_shape"),
+        (
+            b'{"action": "completed", "workflow_run": {"id": 9223372036854775808, "name": "n"}}',
+            "unexpected_shape",
+        ),
+    ]
+    + [
+        (body, "unexpected_shape")
+        for body in (
+            b'{"action": "completed"}',
+            b'{"action": "completed", "workflow_run": {"id": "x", "name": "n"}}',
+            b'{"action": "completed", "workflow_run": {"id": true, "name": "n"}}',
+            b'{"action": 1, "workflow_run": {"id": 1, "name": "n"}}',
+            b'{"action": "c", "workflow_run": {"id": 1, "name": "n", "run_started_at": "soon"}}',
+            b'{"action": "c", "workflow_run": {"id": 1, "name": "n", "head_sha": 5}}',
+        )
     ],
 )
-def test_malformed_payloads_raise_bad_payload(body: bytes) -> None:
+def test_malformed_payloads_are_refused_and_odd_shapes_told_apart(body: bytes, reason: str) -> None:
+    # Not JSON, not an object or nested too deep: refused. Valid JSON of another shape than
+    # the service reads: "unexpected_shape", which the receiver ignores.
     with pytest.raises(WebhookError) as err:
         parse_event("workflow_run", body)
-    assert err.value.reason == "bad_payload"
+    assert err.value.reason == reason
 
 
 @pytest.mark.parametrize(

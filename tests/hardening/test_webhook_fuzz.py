@@ -71,10 +71,17 @@ SHAPED = st.fixed_dictionaries(
         | JSON,
     }
 )
+# Nested past any limit: once a RecursionError and a 500.
+DEEP = st.integers(60, 200_000).flatmap(
+    lambda depth: st.sampled_from(
+        [b"[" * depth + b"]" * depth, b'{"a": ' * depth + b"1" + b"}" * depth]
+    )
+)
 BODIES = (
     st.binary(max_size=300)
     | JSON.map(lambda v: json.dumps(v).encode())
     | SHAPED.map(lambda v: json.dumps(v).encode())
+    | DEEP
 )
 
 

@@ -48,6 +48,11 @@ def _stored(settings: Settings) -> tuple[list[str], list[tuple[str, str, str, st
         ("environment", "qa\x00"),
         ("suite", "s\x00"),
         ("branch", "feat\x85"),  # a C1 control character
+        ("suite", "s\u202eevil"),  # RIGHT-TO-LEFT OVERRIDE: shows reversed text
+        ("branch", "ma\u200bin"),  # ZERO WIDTH SPACE: looks like "main"
+        ("suite", "s\u2066x\u2069"),  # bidi isolates
+        ("environment", "\ufeffqa"),  # a byte order mark
+        ("branch", "a\u2028b"),  # LINE SEPARATOR
     ],
 )
 def test_control_characters_in_metadata_are_422(
@@ -144,6 +149,21 @@ def test_a_report_created_in_the_future_is_422(
     data["created"] = (datetime.now(UTC) + timedelta(hours=2)).timestamp()
     answer = client.post(URL, params=PARAMS, content=json.dumps(data).encode(), headers=auth())
     assert answer.status_code == 201, answer.text
+
+
+def test_metadata_is_checked_before_the_duplicate_look_up(
+    client: httpx.Client, reports: dict[str, bytes]
+) -> None:
+    fresh = client.post(URL, params=PARAMS, content=reports["json"], headers=auth())
+    assert fresh.status_code == 201, fresh.text
+    # The same report again with a date far ahead: refused like a fresh upload, not "200 seen".
+    params = {**PARAMS, "started_at": "2099-01-01T00:00:00Z"}
+    again = client.post(URL, params=params, content=reports["json"], headers=auth())
+    assert again.status_code == 422, again.text
+    assert again.json()["error"] == "bad_meta"
+    assert (
+        client.post(URL, params=PARAMS, content=reports["json"], headers=auth()).status_code == 200
+    )
 
 
 @pytest.mark.parametrize(

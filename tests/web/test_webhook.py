@@ -89,7 +89,13 @@ def test_unhandled_events_and_actions_get_202(client: httpx.Client, db: Db) -> N
 
 
 def test_malformed_payload_is_400_and_recorded_failed(client: httpx.Client, db: Db) -> None:
-    answer = send(client, "issues", b'{"action": "closed", "issue": "x"}', "d-bad-payload")
+    answer = send(client, "issues", b'{"action": "closed", "issue": "x"}', "d-odd-shape")
+    # Valid JSON in a shape the service does not read: ignored, not refused.
+    assert answer.status_code == 202
+    assert answer.json()["status"] == "ignored"
+    assert db.delivery("d-odd-shape").status == "ignored"
+    deep = b'{"a": ' * 100_000 + b"1" + b"}" * 100_000
+    answer = send(client, "issues", deep, "d-bad-payload")
     assert answer.status_code == 400
     assert answer.json()["error"] == "bad_payload"
     assert db.delivery("d-bad-payload").status == "failed"

@@ -21,8 +21,8 @@ from tests.web.webhook_support import (
 
 @pytest.fixture
 def settings(github_settings: Settings) -> Settings:
-    """The app talks to the fake GitHub."""
-    return github_settings
+    """The app talks to the fake GitHub; a glob over 2 stored failures needs --confirm."""
+    return github_settings.model_copy(update={"link_confirm_threshold": 2})
 
 
 # --- /triage commands -------------------------------------------------------------------------
@@ -174,3 +174,45 @@ def test_upload_matching_known_issues_plans_comments_once(
                         headers=headers)  # fmt: skip
     assert again.status_code == 200
     assert {row.key for row in replies(db)} == planned
+
+
+@pytest.mark.parametrize(
+    "run_id", ["99999999999999999999999", "9223372036854775808", "0", "-1", "1e3", "x"]
+)
+def test_wrong_command_with_a_run_id_out_of_bounds_is_answered(
+    client: httpx.Client, db: Db, run_id: str
+) -> None:
+    send(client, "issue_comment", comment(f"/triage wrong {run_id} a"), "d-wrong-big")
+    wait_for(lambda: done(db, "d-wrong-big"))
+    # Answered at once, not retried as if the failure were passing trouble.
+    delivery = db.delivery("d-wrong-big")
+    assert delivery.status == "done"
+    assert delivery.attempts == 1
+    (reply,) = replies(db)
+    assert "is not a run id" in reply.payload["body"]
+    assert "9223372036854775807" in reply.payload["body"]
+    assert db.count(WrongMatch) == 0
+
+
+def test_a_glob_over_the_threshold_is_refused_with_its_count_unless_confirmed(
+    client: httpx.Client, db: Db, reports: dict[str, bytes]
+) -> None:
+    upload = client.post(
+        "/api/v1/runs",
+        params={"suite": "staging-e2e"},
+        content=reports["json"],
+        headers={"Authorization": "Bearer upload-token-7f3a91c2"},
+    )
+    stored = len(client.get(f"/api/v1/runs/{upload.json()['run_id']}").json()["failures"])
+    assert stored > 2
+    planned = len(replies(db))
+    send(client, "issue_comment", comment("/triage link **", comment_id=11), "d-all")
+    wait_for(lambda: done(db, "d-all"))
+    assert db.count(ManualLink) == 0
+    (refusal,) = replies(db)[planned:]
+    assert f"matches {stored} stored failures, more than 2" in refusal.payload["body"]
+    assert "--confirm" in refusal.payload["body"]
+    send(client, "issue_comment", comment("/triage link ** --confirm", comment_id=12), "d-ok")
+    wait_for(lambda: done(db, "d-ok"))
+    (link,) = db.rows(ManualLink)
+    assert (link.kind, link.pattern) == ("glob", "**")
