@@ -68,7 +68,8 @@ def test_an_ordinary_run_only_updates_the_occurrence_comment() -> None:
                 "daily": (
                     *((NOW.date() - timedelta(days=d), 1) for d in range(1, 15)),
                     (NOW.date(), 4),
-                )
+                ),
+                "run_days": tuple(NOW.date() - timedelta(days=d) for d in range(1, 15)),
             },
             "spike",
         ),
@@ -81,7 +82,7 @@ def test_events_get_a_new_comment(changes: dict[str, object], kind: str) -> None
     assert _kinds(intents) == ["UpsertComment", "PostComment"]
     post = intents[1]
     assert isinstance(post, PostComment)
-    assert post.key.startswith(f"event:5:{kind}:")
+    assert post.key.startswith(f"event:5:2026-11-20:{kind}")
     assert "[#9](https://ci.test/9)" in post.body
 
 
@@ -93,7 +94,7 @@ def test_a_first_occurrence_is_announced_by_the_new_summary_alone() -> None:
     upsert = intents[0]
     assert isinstance(upsert, UpsertComment)
     assert "First failure linked to #5" in upsert.body
-    assert "over today's comment budget" not in upsert.body
+    assert "over the day's comment budget" not in upsert.body
 
 
 def test_no_spike_below_the_factor_and_quiet_period_is_per_issue() -> None:
@@ -129,7 +130,7 @@ def test_over_budget_events_roll_into_the_edited_comment() -> None:
     assert _kinds(intents) == ["UpsertComment"]
     upsert = intents[0]
     assert isinstance(upsert, UpsertComment)
-    assert "over today's comment budget" in upsert.body
+    assert "over the day's comment budget" in upsert.body
     assert "Back after 8 days" in upsert.body
     budget_one = plan_run(
         [_activity(previous_seen=NOW - timedelta(days=8), events_today=1)],
@@ -154,7 +155,7 @@ def test_stale_issues_get_one_notice_with_evidence() -> None:
     )
     assert isinstance(notice, PostComment)
     assert notice.issue == 5
-    assert "for 15 days" in notice.body
+    assert "for 15 days of runs" in notice.body
     assert "consider closing" in notice.body
     again = plan_stale([quiet], now=NOW + timedelta(days=3), config=CONFIG)
     assert again[0].key == notice.key  # same quiet stretch, same key: the outbox stores it once
