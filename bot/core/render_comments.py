@@ -59,6 +59,7 @@ class IssueActivity:
     run_days: tuple[date, ...] = ()
     # The newest run of the suites the issue occurred in: staleness is judged on it.
     suite_last_run: datetime | None = None
+    at: datetime | None = None  # the planned run's own start, when a run is planned
 
 
 def sparkline(counts: Sequence[int]) -> str:

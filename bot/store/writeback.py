@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Collection
 from datetime import UTC, date, datetime, time, timedelta
+from fnmatch import fnmatchcase
 
-from sqlalchemy import distinct, func
+from sqlalchemy import distinct, func, or_
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
@@ -16,7 +17,7 @@ from bot.core.render_comments import IssueActivity, RunRef
 from bot.ports import WritebackHistory
 from bot.store.common import maybe_utc, utc
 from bot.store.outbox import DEAD, OutboxRow
-from bot.store.tables import Cluster, FailureRow, KnownIssueState, Run
+from bot.store.tables import Cluster, FailureRow, KnownIssueState, ManualLink, Run, TestState
 
 WINDOW_DAYS = 30
 EXCERPT_READ = 1000  # the excerpt shown is shorter still
@@ -59,6 +60,7 @@ class SqlWritebackHistory:
             ).all()
         )
         clusters = self.session.exec(select(Cluster).where(Cluster.runs >= min_runs)).all()
+        clusters = [c for c in clusters if not self._covered_or_flaky(c)]
         return [
             ClusterCandidate(
                 fingerprint=c.fingerprint,
@@ -74,6 +76,39 @@ class SqlWritebackHistory:
             for c in clusters
             if f"fingerprint:{c.fingerprint}" not in filed
         ]
+
+    def _covered_or_flaky(self, cluster: Cluster) -> bool:
+        """Tell whether a cluster must not be filed: a rule or link covers it, or it is flaky."""
+        fp = cluster.fingerprint
+        covered = self.session.exec(
+            select(func.count()).where(
+                FailureRow.fingerprint == fp, col(FailureRow.known_issue).is_not(None)
+            )
+        ).one()
+        links = self.session.exec(select(ManualLink.kind, ManualLink.pattern)).all()
+        nodeids = set(
+            self.session.exec(
+                select(FailureRow.nodeid).where(FailureRow.fingerprint == fp).distinct()
+            ).all()
+        ) | {cluster.example_nodeid}
+        linked = any(
+            (kind == "fingerprint" and pattern == fp)
+            or (kind != "fingerprint" and any(fnmatchcase(n, pattern) for n in nodeids))
+            for kind, pattern in links
+        )
+        return bool(covered) or linked or self._any_flaky(nodeids)
+
+    def _any_flaky(self, nodeids: Collection[str]) -> bool:
+        flaky_rows = self.session.exec(
+            select(func.count()).where(
+                col(FailureRow.nodeid).in_(nodeids),
+                or_(col(FailureRow.outcome) == FLAKY, col(FailureRow.classification) == FLAKY),
+            )
+        ).one()
+        histories = self.session.exec(
+            select(TestState.history).where(col(TestState.nodeid).in_(nodeids))
+        ).all()
+        return bool(flaky_rows) or any("K" in h for h in histories)
 
     def _activity(
         self, issue: int, *, now: datetime, run_id: int | None, latest: int
@@ -120,6 +155,7 @@ class SqlWritebackHistory:
             later_seen=maybe_utc(later),
             run_days=self._run_days(run, at) if run is not None else (),
             suite_last_run=self._suite_last_run(issue),
+            at=at if run is not None else None,
         )
 
     def _run_days(self, run: Run, at: datetime) -> tuple[date, ...]:
