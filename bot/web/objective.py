@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime
@@ -17,13 +18,13 @@ from bot.core.errors import TriageError
 from bot.core.objective import Objective
 from bot.core.weekly import MAX_YEAR, MIN_YEAR, IsoWeek, last_complete_week
 from bot.ports import ReportsUowFactory
-from bot.scheduler import add_daily_job, start_scheduler, weekly_job
+from bot.scheduler import add_daily_job, add_interval_job, start_scheduler, weekly_job
 from bot.services.objective import UnknownSuiteError, objective, report_tz
 from bot.services.weekly import judge_week
 from bot.store.reports import ensure_claims_table, uow_factory
 from bot.web.deps import AppContext, Context
 from bot.web.errors import ApiError, error_responses
-from bot.web.wiring import lifecycle_job
+from bot.web.wiring import issue_refresh_job, lifecycle_job
 
 log = logging.getLogger(__name__)
 CRITERIA_FILE = "criteria.toml"
@@ -56,12 +57,23 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         job = weekly_job(report_uow(context), context.settings, criteria, context.clock)
         scheduler = start_scheduler(context.settings, job)
         add_daily_job(scheduler, context.settings, lifecycle_job(context), job_id="lifecycle")
+        add_interval_job(
+            scheduler, issue_refresh_job(context), job_id="issue-states",
+            minutes=context.settings.issue_refresh_minutes,
+        )  # fmt: skip
         context.extras["scheduler"] = scheduler
+    elif not context.dry_run:
+        # Without the scheduler the issues' state is still read once, in the background.
+        refresh = threading.Thread(target=issue_refresh_job(context), daemon=True)
+        refresh.start()
+        context.extras["issue_refresh"] = refresh
     try:
         yield
     finally:
         if scheduler is not None:
             await asyncio.to_thread(scheduler.shutdown, True)
+        if "issue_refresh" in context.extras:
+            await asyncio.to_thread(context.extras["issue_refresh"].join, 30)
 
 
 router = APIRouter(lifespan=_lifespan)

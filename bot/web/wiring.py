@@ -14,8 +14,9 @@ from bot.config import Settings
 from bot.core.artifacts import Limits
 from bot.core.intents import PostComment
 from bot.core.webhook import Command
-from bot.ports import GitHubGateway
+from bot.ports import GitHubGateway, IssueStateReader
 from bot.services.ingest import IngestOptions, IngestResult
+from bot.services.issue_sync import refresh_issue_states
 from bot.services.run_meta import RunMeta
 from bot.services.webhook_commands import run_command, store_issue_state
 from bot.services.webhook_ports import DeliveryStore, IngestRequest, WebhookActions, WebhookConfig
@@ -45,6 +46,33 @@ def lifecycle_job(context: AppContext) -> Callable[[], None]:
             return
         if planned:
             log.info("issue lifecycle pass planned %d comment(s)", planned)
+
+    return run
+
+
+def issue_reader(gateway: object) -> IssueStateReader | None:
+    """The gateway that can read issues: a dry run with credentials reads through."""
+    for candidate in (gateway, getattr(gateway, "reads", None)):
+        if isinstance(candidate, IssueStateReader):
+            return candidate
+    return None
+
+
+def issue_refresh_job(context: AppContext) -> Callable[[], None]:
+    """Return the pass reading known issues' state from GitHub (at start, then periodically)."""
+
+    def run() -> None:
+        reader = issue_reader(context.gateway)
+        if context.engine is None or reader is None:
+            return
+        known = {number: issue.title for number, issue in context.kb.issues.items()}
+        engine = context.engine
+        try:
+            done = refresh_issue_states(lambda: SqlUnitOfWork(engine), reader, known)
+        except Exception:  # tried again at the next interval; the service keeps serving
+            log.exception("known issue state refresh failed")
+            return
+        log.info("read the state of %d known issue(s) from GitHub", done)
 
     return run
 
