@@ -122,29 +122,30 @@ def _why(run: RunRef) -> str:
     return f"{rule}<br>{run.classification}" if run.classification else rule
 
 
-def run_row(run: RunRef, same_as: int | None = None) -> str:
+def run_row(run: RunRef, same_tests: int | None = None, same_error: int | None = None) -> str:
     """Render one table row: date, run, branch and commit, failing tests, rule, error.
 
-    `same_as` names an earlier listed run with the same failing tests, shown instead of them.
+    `same_tests` and `same_error` name an earlier listed run with the same failing tests or
+    the same error excerpt, referred to instead of repeating them.
     """
     when = run.started_at.strftime("%Y-%m-%d %H:%M")
     branch = md(run.branch, NAME_MAX) if run.branch else "?"
     commit = _cell(code(run.commit, 10)) if run.commit else "?"
-    tests = f"same tests as run #{same_as}" if same_as else _tests_cell(run.failing_tests)
-    return (
-        f"| {when} | {_link(run)} | {branch} @ {commit} | {tests} | {_why(run)} "
-        f"| {excerpt(run.excerpt)} |"
-    )
+    tests = f"same tests as run #{same_tests}" if same_tests else _tests_cell(run.failing_tests)
+    error = f"same as run #{same_error}" if same_error else excerpt(run.excerpt)
+    return f"| {when} | {_link(run)} | {branch} @ {commit} | {tests} | {_why(run)} | {error} |"
 
 
 def run_rows(runs: Sequence[RunRef]) -> list[str]:
-    """Render runs newest first; a run failing the same tests as a listed one refers to it."""
-    listed: dict[tuple[str, ...], int] = {}
+    """Render runs newest first; tests or an error shown in a listed row are not repeated."""
+    tests: dict[tuple[str, ...], int] = {}
+    errors: dict[str, int] = {}
     rows = []
     for run in runs:
-        same = listed.get(run.failing_tests)
-        rows.append(run_row(run, same))
-        listed.setdefault(run.failing_tests, run.run_id)
+        rows.append(run_row(run, tests.get(run.failing_tests), errors.get(run.excerpt)))
+        tests.setdefault(run.failing_tests, run.run_id)
+        if run.excerpt:
+            errors.setdefault(run.excerpt, run.run_id)
     return rows
 
 

@@ -68,7 +68,9 @@ def issue_refresh_job(context: AppContext) -> Callable[[], None]:
         known = {number: issue.title for number, issue in context.kb.issues.items()}
         engine = context.engine
         try:
-            done = refresh_issue_states(lambda: SqlUnitOfWork(engine), reader, known)
+            done = refresh_issue_states(
+                lambda: SqlUnitOfWork(engine), reader, known, now=context.clock()
+            )
         except Exception:  # tried again at the next interval; the service keeps serving
             log.exception("known issue state refresh failed")
             return
