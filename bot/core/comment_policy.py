@@ -130,7 +130,8 @@ def plan_run(
     intents: list[Intent] = []
     for activity in activities:
         issue_config = config.for_issue((overrides or {}).get(activity.issue, {}))
-        intents += _plan_issue(activity, run_id=run_id, now=now, at=at or now, config=issue_config)
+        when = at or activity.at or now  # the run's own start, as the history knows it
+        intents += _plan_issue(activity, run_id=run_id, now=now, at=when, config=issue_config)
     return intents
 
 

@@ -63,6 +63,7 @@ class Timeline:
     seen: int = 0  # writes already returned by new_writes()
     deliveries: int = 0
     uploads: list[int] = field(default_factory=list)
+    sent: dict[str, dict[str, Any]] = field(default_factory=dict)  # webhook payloads by GUID
 
     def day(self, n: int, hour: int = 0) -> datetime:
         """The start of the n-th run day (day 0 is START)."""
@@ -111,6 +112,7 @@ class Timeline:
         data["repository"]["full_name"] = self.github.repo
         self.deliveries += 1
         guid = delivery or f"delivery-{self.deliveries}"
+        self.sent[guid] = data
         self.redeliver(data, guid)
         return guid
 
@@ -163,16 +165,28 @@ def _iso(moment: datetime) -> str:
 
 
 @contextmanager
-def timeline(database_url: str, reports: SuiteReports, **settings: Any) -> Iterator[Timeline]:
-    """Serve the real app against a fresh fake GitHub holding #623 and #1029, both open."""
-    with running_github(GitHubState(repo="acme/staging")) as github:
+def timeline(
+    database_url: str,
+    reports: SuiteReports,
+    *,
+    github: GitHubState | None = None,
+    **settings: Any,
+) -> Iterator[Timeline]:
+    """Serve the real app against a fake GitHub holding #623 and #1029, both open.
+
+    Pass the `github` of an earlier timeline (and the same database) to restart the service.
+    """
+    state = github
+    if state is None:
+        state = GitHubState(repo="acme/staging")
         for number, title in TITLES.items():
-            github.add_issue(number, title=title)
+            state.add_issue(number, title=title)
+    with running_github(state) as fake:
         values: dict[str, Any] = {
             "github_dry_run": False,
             "github_token": SecretStr(TOKEN),
-            "github_api_url": github.base_url,
-            "github_repository": github.repo,
+            "github_api_url": fake.base_url,
+            "github_repository": fake.repo,
             "outbox_sender_enabled": False,  # the test drains the outbox itself
             "scheduler_enabled": False,
             **settings,
@@ -184,8 +198,6 @@ def timeline(database_url: str, reports: SuiteReports, **settings: Any) -> Itera
         try:
             with serving(app) as http:
                 app.state.context.extras["issue_refresh"].join(30)  # states read at start
-                yield Timeline(http, github, clock, reports, db)
+                yield Timeline(http, fake, clock, reports, db)
         finally:
             db.engine.dispose()
-
-

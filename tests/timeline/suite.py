@@ -14,7 +14,7 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
-CONFTEST = '''
+CONFTEST = """
 import os
 import pytest
 
@@ -22,9 +22,9 @@ if os.environ.get("TL_FIXTURE") != "missing":
     @pytest.fixture
     def real_services():
         return {"api": "http://staging.test"}
-'''
+"""
 
-TESTS = '''
+TESTS = """
 import os
 import redis
 
@@ -56,7 +56,7 @@ def test_order_total():
 def test_search_latency():
     if os.environ.get("TL_FLAKY") == "fail":
         raise TimeoutError("search answered after 5.0 s")
-'''
+"""
 
 # Which env var switches on which failure.
 SWITCHES = {
