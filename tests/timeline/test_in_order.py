@@ -97,3 +97,20 @@ def test_a_spike_needs_a_week_of_run_days_and_is_posted_once_a_day(
         spikes[0].body
     )
     assert [k for k in kinds if k != ("post", SPIKE)] == [("edit", OCC)] * 6
+
+
+def test_auto_filing_files_the_product_failure_once_and_never_the_flaky_test(
+    sqlite_url: str, suite_reports: SuiteReports
+) -> None:
+    with timeline(sqlite_url, suite_reports, file_new_issues=True, new_issue_min_runs=3) as tl:
+        for n in range(8):
+            # The search test times out every other day: flaky. The product bug stays.
+            failures = ["flaky"] if n % 2 == 0 else []
+            failures += ["product"] if n >= 2 else []
+            tl.daily([n], failures)
+        writes = tl.writes()
+        filed = {n: i for n, i in tl.github.issues.items() if n not in (623, 1029)}
+    assert [w.kind for w in writes] == ["post"]  # the new issue (POST /issues)
+    (issue,) = filed.values()
+    assert issue["title"] == "AssertionError: order total is 5, expected 4"
+    assert "test_staging.py::test_order_total" in issue["body"]
