@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime
@@ -62,18 +61,11 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
             minutes=context.settings.issue_refresh_minutes,
         )  # fmt: skip
         context.extras["scheduler"] = scheduler
-    elif not context.dry_run:
-        # Without the scheduler the issues' state is still read once, in the background.
-        refresh = threading.Thread(target=issue_refresh_job(context), daemon=True)
-        refresh.start()
-        context.extras["issue_refresh"] = refresh
     try:
         yield
     finally:
         if scheduler is not None:
             await asyncio.to_thread(scheduler.shutdown, True)
-        if "issue_refresh" in context.extras:
-            await asyncio.to_thread(context.extras["issue_refresh"].join, 30)
 
 
 router = APIRouter(lifespan=_lifespan)
