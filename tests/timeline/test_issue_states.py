@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from pydantic import SecretStr
 from sqlalchemy import Engine
 from sqlmodel import Session, SQLModel
 
@@ -13,8 +14,10 @@ from bot.store.engine import make_engine
 from bot.store.links import SqlIssueStates
 from bot.store.metadata import load_all_tables
 from bot.store.uow import SqlUnitOfWork
+from bot.web.app import create_app
 from tests.github.conftest import gateway_for
-from tests.github_server import running_github
+from tests.github_server import TOKEN, running_github
+from tests.web.conftest import make_settings, serving, wait_for
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 CLOSED = "2026-11-18T10:00:00Z"
@@ -69,3 +72,21 @@ def test_an_open_issue_never_seen_dates_from_the_epoch(sqlite_url: str) -> None:
         refresh_issue_states(lambda: SqlUnitOfWork(engine), gateway_for(github), {7: "x"}, now=NOW)
     assert _states(engine)[7] == ("open", "Open", EPOCH)
     engine.dispose()
+
+
+def test_the_service_reads_known_issues_state_at_start(database_url: str) -> None:
+    with running_github() as github:
+        github.add_issue(1029, state="closed", title="Redis connection failures in staging")
+        github.issues[1029]["closed_at"] = CLOSED
+        settings = make_settings(
+            database_url, github_dry_run=False, github_token=SecretStr(TOKEN),
+            github_api_url=github.base_url, github_repository=github.repo,
+            scheduler_enabled=True, outbox_sender_enabled=False,
+        )  # fmt: skip
+        with serving(create_app(settings)) as http:
+
+            def state() -> object:
+                issues = http.get("/api/v1/known-issues").json()
+                return next(i["state"] for i in issues if i["number"] == 1029)
+
+            wait_for(lambda: state() == "closed")
