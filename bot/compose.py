@@ -21,8 +21,9 @@ from bot.config import Settings
 from bot.core.artifacts import Limits
 from bot.core.criteria import Criterion, load_criteria
 from bot.core.knowledge import KnowledgeBase, load_knowledge
-from bot.ports import GitHubGateway, ReportsUowFactory
+from bot.ports import GitHubGateway, IssueStateReader, ReportsUowFactory
 from bot.services.ingest import IngestOptions, IngestResult
+from bot.services.issue_sync import refresh_issue_states
 from bot.services.outbox import OutboxSender, SenderConfig
 from bot.services.run_meta import RunMeta
 from bot.services.webhook_ports import WebhookConfig, WebhookPorts
@@ -189,6 +190,26 @@ class Components:
         if planned:
             log.info("issue lifecycle pass planned %d comment(s)", planned)
 
+    def issue_reader(self) -> IssueStateReader | None:
+        """The gateway that can read issues: a dry run with credentials reads through."""
+        for candidate in (self.gateway, getattr(self.gateway, "reads", None)):
+            if isinstance(candidate, IssueStateReader):
+                return candidate
+        return None
+
+    def refresh_issue_states(self) -> None:
+        """Read the known issues' state from GitHub (at start, then periodically)."""
+        reader = self.issue_reader()
+        if reader is None:
+            return
+        known = {number: issue.title for number, issue in self.kb.issues.items()}
+        try:
+            done = refresh_issue_states(self.uow, reader, known, now=self.clock())
+        except Exception:  # tried again at the next interval; the service keeps serving
+            log.exception("known issue state refresh failed")
+            return
+        log.info("read the state of %d known issue(s) from GitHub", done)
+
     def sender(self, *, sleep: Callable[[float], object] | None = None) -> OutboxSender:
         """The outbox sender on this database and the process-wide gateway."""
         config = SenderConfig.from_settings(self.settings)
@@ -202,11 +223,20 @@ class Components:
         """Start the weekly report and daily lifecycle jobs, when the scheduler is enabled."""
         if not self.settings.scheduler_enabled:
             return None
-        from bot.scheduler import add_daily_job, start_scheduler, weekly_job  # noqa: PLC0415
+        from bot.scheduler import (  # noqa: PLC0415
+            add_daily_job,
+            add_interval_job,
+            start_scheduler,
+            weekly_job,
+        )
 
         job = weekly_job(self.reports, self.settings, self.criteria, self.clock)
         self.scheduler = start_scheduler(self.settings, job)
         add_daily_job(self.scheduler, self.settings, self.lifecycle_pass, job_id="lifecycle")
+        add_interval_job(
+            self.scheduler, self.refresh_issue_states, job_id="issue-states",
+            minutes=self.settings.issue_refresh_minutes,
+        )  # fmt: skip
         return self.scheduler
 
     def close(self) -> None:

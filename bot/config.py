@@ -68,6 +68,7 @@ class Settings(BaseSettings):
     stale_issue_days: int = 14
     file_new_issues: bool = False
     new_issue_min_runs: int = 3
+    issue_refresh_minutes: int = Field(default=60, ge=1)  # known issues' state read from GitHub
 
     # --- objective and weekly report
     objective_days: int = 30

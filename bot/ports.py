@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol, Self
+from typing import Protocol, Self, runtime_checkable
 
 from bot.core.comment_policy import ClusterCandidate
 from bot.core.errors import TriageError
@@ -336,6 +336,15 @@ class GitHubGateway(Protocol):
 
     def find_issue(self, text: str, *, since: datetime | None = None) -> int | None:
         """Return the number of an issue opened by the bot whose body contains `text`."""
+        ...
+
+
+@runtime_checkable
+class IssueStateReader(Protocol):
+    """Reads known issues' state from GitHub (the real gateway has it; dry runs do not)."""
+
+    def issue_states(self, numbers: Sequence[int]) -> list[IssueState]:
+        """Return each issue's state, title and when its state last changed."""
         ...
 
 

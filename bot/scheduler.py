@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.config import Settings
 from bot.core.criteria import Criterion
@@ -83,4 +84,19 @@ def add_daily_job(
         coalesce=True,
         max_instances=1,
         misfire_grace_time=None,
+    )
+
+
+def add_interval_job(
+    scheduler: BackgroundScheduler, job: Callable[[], None], *, minutes: int, job_id: str
+) -> None:
+    """Run `job` now and then every `minutes` (the first run is the start-up catch-up)."""
+    scheduler.add_job(
+        job,
+        IntervalTrigger(minutes=minutes),
+        id=job_id,
+        replace_existing=True,
+        coalesce=True,
+        max_instances=1,
+        next_run_time=datetime.now(ZoneInfo("UTC")),
     )

@@ -8,14 +8,10 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from bot.core.clusters import strip_exception
+from bot.core.criteria import plural
 from bot.core.intents import CreateIssue, Intent, PostComment, SetIssueState, UpsertComment
 from bot.core.redact import redact
-from bot.core.render_comments import (
-    IssueActivity,
-    daily_series,
-    event_comment,
-    occurrence_comment,
-)
+from bot.core.render_comments import IssueActivity, event_comment, occurrence_comment
 from bot.core.weekly import code
 
 _BACKTICKS = re.compile(r"`+")
@@ -23,6 +19,10 @@ _BACKTICKS = re.compile(r"`+")
 OCCURRENCES = "occurrences"
 SPIKE_WINDOW_DAYS = 14
 SPIKE_MIN_COUNT = 3  # below this a day is never a spike, whatever the mean
+SPIKE_MIN_RUN_DAYS = 7  # days the suite ran, in the window, before any spike is judged
+# A run that reaches the service later than this after it started (a backfill, a CI upload
+# days late) is history: it updates the occurrence comment but posts no event comment.
+LIVE_WINDOW = timedelta(hours=48)
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,29 +66,55 @@ class ClusterCandidate:
 
 
 def event_for(
-    activity: IssueActivity, config: PolicyConfig, now: datetime
+    activity: IssueActivity, config: PolicyConfig, at: datetime
 ) -> tuple[str, str] | None:
-    """Name the event this run is for the issue, if any, with a sentence saying why."""
-    if activity.state == "closed":
-        since = activity.state_since
-        seen = activity.previous_seen
-        if since is None or seen is None or seen < since:  # first time since it was closed
-            return "recurred", "The issue is closed, but its failure came back."
+    """Name the event a run started at `at` is for the issue, if any, with a sentence why.
+
+    Judged on the runs' own times, never the wall clock: a run older than the issue's newest
+    occurrence (a backfill, a late upload) is no event at all.
+    """
+    if activity.later_seen is not None and activity.later_seen > at:
         return None
+    if activity.state == "closed":
+        return _recurrence(activity, at)
     if activity.previous_seen is None:
         return "first", f"First failure linked to #{activity.issue}."
-    quiet = now - activity.previous_seen
+    quiet = at - activity.previous_seen
     if quiet >= timedelta(days=config.quiet_days):
         return "quiet", f"Back after {quiet.days} days without an occurrence."
-    series = daily_series(activity, now.date(), SPIKE_WINDOW_DAYS + 1)
-    today, trailing = series[-1], series[:-1]
-    mean = sum(trailing) / len(trailing)
+    return _spike(activity, config, at)
+
+
+def _recurrence(activity: IssueActivity, at: datetime) -> tuple[str, str] | None:
+    since, seen = activity.state_since, activity.previous_seen
+    if since is not None and at < since:  # the run predates the closing
+        return None
+    if since is None or seen is None or seen < since:  # first time since it was closed
+        return "recurred", "The issue is closed, but its failure came back."
+    return None
+
+
+def _spike(activity: IssueActivity, config: PolicyConfig, at: datetime) -> tuple[str, str] | None:
+    """A spike is measured against days on which the suite ran, once there are enough of them."""
+    day = at.date()
+    baseline = sorted(d for d in activity.run_days if day - d <= timedelta(days=SPIKE_WINDOW_DAYS))
+    baseline = [d for d in baseline if d < day]
+    if len(baseline) < SPIKE_MIN_RUN_DAYS:
+        return None
+    by_day = dict(activity.daily)
+    today = by_day.get(day, 0)
+    mean = sum(by_day.get(d, 0) for d in baseline) / len(baseline)
     if today >= SPIKE_MIN_COUNT and today > config.spike_factor * mean:
         return "spike", (
-            f"{today} failures today, against {mean:.1f} a day "
-            f"over the previous {SPIKE_WINDOW_DAYS} days."
+            f"{plural(today, 'failure')} on {day}, against {mean:.1f} a day "
+            f"over the previous {len(baseline)} days the suite ran."
         )
     return None
+
+
+def is_history(at: datetime, now: datetime) -> bool:
+    """A run that started long before it reached us is history: it updates, it never announces."""
+    return now - at > LIVE_WINDOW
 
 
 def plan_run(
@@ -98,41 +124,46 @@ def plan_run(
     now: datetime,
     config: PolicyConfig,
     overrides: Mapping[int, Mapping[str, object]] | None = None,
+    at: datetime | None = None,
 ) -> list[Intent]:
-    """Plan the comments for every known issue matched in a run."""
+    """Plan the comments for every known issue matched in a run started at `at`."""
     intents: list[Intent] = []
     for activity in activities:
         issue_config = config.for_issue((overrides or {}).get(activity.issue, {}))
-        intents += _plan_issue(activity, run_id=run_id, now=now, config=issue_config)
+        when = at or activity.at or now  # the run's own start, as the history knows it
+        intents += _plan_issue(activity, run_id=run_id, now=now, at=when, config=issue_config)
     return intents
 
 
 def _plan_issue(
-    activity: IssueActivity, *, run_id: int, now: datetime, config: PolicyConfig
+    activity: IssueActivity, *, run_id: int, now: datetime, at: datetime, config: PolicyConfig
 ) -> list[Intent]:
     intents: list[Intent] = []
     notes: list[str] = []
-    event = event_for(activity, config, now)
+    event = event_for(activity, config, at)
     run = next((r for r in activity.latest_runs if r.run_id == run_id), None)
     if event is not None and event[0] == "first":
         # The occurrence comment is new too, so it is the announcement: one comment, not two.
         notes.append(event[1])
+    elif event is not None and is_history(at, now):
+        notes.append(f"{at:%Y-%m-%d %H:%M} UTC, run #{run_id}: {event[1]} (uploaded later)")
     elif event is not None:
         kind, detail = event
+        day = at.date().isoformat()
         if activity.events_today < config.daily_budget:
-            key = f"event:{activity.issue}:{kind}:" + (
-                now.date().isoformat() if kind == "spike" else f"run{run_id}"
+            key = f"event:{activity.issue}:{day}:{kind}" + (
+                "" if kind == "spike" else f":run{run_id}"
             )
             body = event_comment(activity, kind, run, detail)
             intents.append(PostComment(issue=activity.issue, body=body, key=key))
         else:
             notes.append(
-                f"{now:%Y-%m-%d %H:%M} UTC, run #{run_id}: {detail} (over today's comment budget)"
+                f"{at:%Y-%m-%d %H:%M} UTC, run #{run_id}: {detail} (over the day's comment budget)"
             )
         if kind == "recurred" and config.reopen_on_recurrence:
             key = f"reopen:{activity.issue}:run{run_id}"
             intents.append(SetIssueState(activity.issue, "open", "reopened", key))
-    body = occurrence_comment(activity, today=now.date(), notes=notes)
+    body = occurrence_comment(activity, today=max(now, activity.last_seen).date(), notes=notes)
     key = f"{OCCURRENCES}:{activity.issue}:run{run_id}"
     intents.insert(0, UpsertComment(activity.issue, OCCURRENCES, body, key))
     return intents
@@ -141,16 +172,22 @@ def _plan_issue(
 def plan_stale(
     activities: Sequence[IssueActivity], *, now: datetime, config: PolicyConfig
 ) -> list[Intent]:
-    """Suggest closing open issues without occurrences for stale_issue_days, once each."""
+    """Suggest closing open issues without occurrences for stale_issue_days, once each.
+
+    Idle time is measured to the suite's newest run, not to the wall clock: a suite that
+    stopped running says nothing about whether its failures are fixed.
+    """
     intents: list[Intent] = []
     for activity in activities:
-        idle = now - activity.last_seen
+        reference = min(activity.suite_last_run or now, now)
+        idle = reference - activity.last_seen
         if activity.state == "closed" or idle < timedelta(days=config.stale_issue_days):
             continue
         detail = (
-            f"No failure linked to #{activity.issue} for {idle.days} days "
-            f"(last seen {activity.last_seen:%Y-%m-%d}; {activity.occurrences} failures in "
-            f"{activity.runs} runs before that). It may be fixed: consider closing it."
+            f"No failure linked to #{activity.issue} for {idle.days} days of runs "
+            f"(last seen {activity.last_seen:%Y-%m-%d}; "
+            f"{plural(activity.occurrences, 'failure')} in {plural(activity.runs, 'run')} "
+            "before that). It may be fixed: consider closing it."
         )
         last = activity.latest_runs[0] if activity.latest_runs else None
         # One notice per quiet stretch: the key names the last occurrence.

@@ -71,6 +71,7 @@ class WeekFacts:
     known_this_week: Mapping[int, int]
     known_last_week: Mapping[int, int]
     objective: Objective | None
+    first_run_day: date | None = None  # the suite's first run, in the report's zone
 
     @property
     def runs(self) -> int:
@@ -258,21 +259,42 @@ def _selected(c: Criterion, g: FailureGroup) -> bool:
 def _no_failures(c: Criterion, facts: WeekFacts) -> tuple[Status, str]:
     hits = [g for g in facts.failures if _selected(c, g)]
     if not hits:
-        return Status.MET, f"no matching failure in {facts.runs} runs"
+        return Status.MET, f"no matching failure in {plural(facts.runs, 'run')}"
     total = sum(g.count for g in hits)
     first = hits[0]
     example = f"`{first.nodeid}` ({first.phase}): {first.message}".strip()
-    return Status.NOT_MET, f"{total} matching failures in {len(hits)} groups, e.g. {example}"
+    return Status.NOT_MET, (
+        f"{plural(total, 'matching failure')} in {plural(len(hits), 'group')}, e.g. {example}"
+    )
+
+
+def noun(count: int, word: str) -> str:
+    """Return `word` or its plural (an added s) as `count` asks."""
+    return word if count == 1 else f"{word}s"
+
+
+def plural(count: int, word: str) -> str:
+    """Say "1 run", "2 runs", "0 runs"."""
+    return f"{count} {noun(count, word)}"
 
 
 def _reports_daily(c: Criterion, facts: WeekFacts) -> tuple[Status, str]:
     days = [facts.first_day + timedelta(days=i) for i in range(7)]
-    days = [d for d in days if d <= facts.last_day]
+    # Days before the suite's first run are not days it failed to report.
+    start = facts.first_run_day or facts.first_day
+    days = [d for d in days if start <= d <= facts.last_day]
+    if not days:
+        return Status.NO_DATA, "the suite had not started running this week"
+    since = f" since its first run on {start}" if start > facts.first_day else ""
     short = [d for d in days if facts.runs_per_day.get(d, 0) < c.min_runs_per_day]
     if not short:
-        return Status.MET, f"{facts.runs} runs, every day of {len(days)} reported"
+        return Status.MET, (
+            f"{plural(facts.runs, 'run')}, every day of {len(days)} reported{since}"
+        )
     listed = ", ".join(d.isoformat() for d in short)
-    return Status.NOT_MET, f"{len(short)} of {len(days)} days without enough runs: {listed}"
+    return Status.NOT_MET, (
+        f"{len(short)} of {plural(len(days), 'day')}{since} without enough runs: {listed}"
+    )
 
 
 def _pass_rate(c: Criterion, facts: WeekFacts) -> tuple[Status, str]:
@@ -285,7 +307,8 @@ def _pass_rate(c: Criterion, facts: WeekFacts) -> tuple[Status, str]:
     rate = 1 - failed / executions
     status = Status.MET if rate >= c.threshold else Status.NOT_MET
     return status, (
-        f"{rate:.1%} passed ({failed} failed of {executions} test runs, {len(group)} tests); "
+        f"{rate:.1%} passed ({failed} failed of {plural(executions, 'test run')}, "
+        f"{plural(len(group), 'test')}); "
         f"threshold {c.threshold:.0%}"
     )
 

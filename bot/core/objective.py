@@ -6,6 +6,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
 
+from bot.core.clusters import describe
 from bot.core.errors import TriageError
 
 DAY = timedelta(days=1)
@@ -28,7 +29,7 @@ class Regression:
     @property
     def reason(self) -> str:
         """Say why it counts: its classification and its exception and message."""
-        what = ": ".join(p for p in (self.exception, self.message) if p)
+        what = describe(self.exception, self.message)  # never "Error: Error: ..."
         return f"{self.classification}: {what}" if what else self.classification
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from urllib.parse import urlsplit
 
+from bot.core.criteria import noun, plural
 from bot.core.redact import redact
 from bot.core.weekly import code, md
 
@@ -16,6 +17,7 @@ BODY_MAX = GITHUB_BODY_MAX - 512
 SPARK = "▁▂▃▄▅▆▇█"
 TESTS_PER_ROW = 5
 NAME_MAX = 200
+EXCERPT_MAX = 120
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +30,9 @@ class RunRef:
     branch: str | None
     commit: str | None
     failing_tests: tuple[str, ...]
+    excerpt: str = ""  # the first failure's exception and message, not yet masked
+    rule: str | None = None  # the rule that linked the run's first failure to the issue
+    classification: str = ""  # that failure's classification (known, recurred, ...)
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,9 +48,18 @@ class IssueActivity:
     previous_seen: datetime | None  # the last occurrence before the run being planned
     daily: tuple[tuple[date, int], ...]  # failures per UTC day, any order, recent days only
     latest_runs: tuple[RunRef, ...]  # newest first
-    events_today: int = 0  # event comments already planned today
+    events_today: int = 0  # event comments already planned for the run's own day
     last_event_at: datetime | None = None
     state_since: datetime | None = None  # when the issue's state last changed, if known
+    # The newest occurrence in another run started after the run being planned: set, the run
+    # is a backfill or a late upload and only the occurrence comment is updated.
+    later_seen: datetime | None = None
+    # Days (before the run's day, in the spike window) on which the run's suite ran at all:
+    # the spike baseline; days before the suite's first run are not zeros.
+    run_days: tuple[date, ...] = ()
+    # The newest run of the suites the issue occurred in: staleness is judged on it.
+    suite_last_run: datetime | None = None
+    at: datetime | None = None  # the planned run's own start, when a run is planned
 
 
 def sparkline(counts: Sequence[int]) -> str:
@@ -93,12 +107,46 @@ def _tests_cell(tests: Sequence[str]) -> str:
     return "<br>".join(shown)
 
 
-def run_row(run: RunRef) -> str:
-    """Render one table row: date, run link, branch and commit, failing tests."""
+def excerpt(text: str, limit: int = EXCERPT_MAX) -> str:
+    """Return a short one-line error excerpt as inline code, secrets masked, bounded."""
+    line = " ".join(redact(text[: limit * 4]).split())
+    if not line:
+        return "—"
+    if len(line) > limit:
+        line = line[: limit - 1] + "…"
+    return _cell(code(line, limit))
+
+
+def _why(run: RunRef) -> str:
+    rule = _cell(code(run.rule, NAME_MAX)) if run.rule else "link"
+    return f"{rule}<br>{run.classification}" if run.classification else rule
+
+
+def run_row(run: RunRef, same_tests: int | None = None, same_error: int | None = None) -> str:
+    """Render one table row: date, run, branch and commit, failing tests, rule, error.
+
+    `same_tests` and `same_error` name an earlier listed run with the same failing tests or
+    the same error excerpt, referred to instead of repeating them.
+    """
     when = run.started_at.strftime("%Y-%m-%d %H:%M")
     branch = md(run.branch, NAME_MAX) if run.branch else "?"
     commit = _cell(code(run.commit, 10)) if run.commit else "?"
-    return f"| {when} | {_link(run)} | {branch} @ {commit} | {_tests_cell(run.failing_tests)} |"
+    tests = f"same tests as run #{same_tests}" if same_tests else _tests_cell(run.failing_tests)
+    error = f"same as run #{same_error}" if same_error else excerpt(run.excerpt)
+    return f"| {when} | {_link(run)} | {branch} @ {commit} | {tests} | {_why(run)} | {error} |"
+
+
+def run_rows(runs: Sequence[RunRef]) -> list[str]:
+    """Render runs newest first; tests or an error shown in a listed row are not repeated."""
+    tests: dict[tuple[str, ...], int] = {}
+    errors: dict[str, int] = {}
+    rows = []
+    for run in runs:
+        rows.append(run_row(run, tests.get(run.failing_tests), errors.get(run.excerpt)))
+        tests.setdefault(run.failing_tests, run.run_id)
+        if run.excerpt:
+            errors.setdefault(run.excerpt, run.run_id)
+    return rows
 
 
 def occurrence_comment(
@@ -109,18 +157,22 @@ def occurrence_comment(
     head = [
         "### Occurrences seen by triage-bot",
         "",
-        f"**{activity.occurrences}** failures in **{activity.runs}** runs, "
+        f"**{activity.occurrences}** {noun(activity.occurrences, 'failure')} in "
+        f"**{activity.runs}** {noun(activity.runs, 'run')}, "
         f"first seen {activity.first_seen:%Y-%m-%d}, "
         f"last seen {activity.last_seen:%Y-%m-%d %H:%M} UTC.",
         "",
-        f"Last 30 days: `{sparkline(series)}` ({sum(series)} failures)",
+        f"Last 30 days: `{sparkline(series)}` ({plural(sum(series), 'failure')})",
     ]
     head += [""] + [f"> {note}" for note in notes] if notes else []
-    rows = [run_row(run) for run in activity.latest_runs]
+    rows = run_rows(activity.latest_runs)
     return fit_table(head, rows, limit=limit)
 
 
-TABLE_HEAD = ("| Date (UTC) | Run | Branch @ commit | Failing tests |", "|---|---|---|---|")
+TABLE_HEAD = (
+    "| Date (UTC) | Run | Branch @ commit | Failing tests | Rule, classification | Error |",
+    "|---|---|---|---|---|---|",
+)
 
 
 def fit_table(head: Sequence[str], rows: Sequence[str], *, limit: int = BODY_MAX) -> str:
@@ -131,7 +183,8 @@ def fit_table(head: Sequence[str], rows: Sequence[str], *, limit: int = BODY_MAX
         if keep < len(rows):
             lines += [
                 "",
-                f"_{len(rows) - keep} older runs not shown: GitHub's comment size limit._",
+                f"_{plural(len(rows) - keep, 'older run')} not shown: "
+                "GitHub's comment size limit._",
             ]
         body = "\n".join(lines)
         if len(body) <= limit:

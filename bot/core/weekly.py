@@ -9,7 +9,7 @@ from datetime import date, datetime, timedelta, tzinfo
 
 from bot.core.charts import mermaid_pass_rate
 from bot.core.clusters import describe
-from bot.core.criteria import Status, Verdict, WeekFacts, trend
+from bot.core.criteria import Status, Verdict, WeekFacts, plural, trend
 from bot.core.errors import TriageError
 from bot.core.objective import Objective
 from bot.core.redact import redact
@@ -110,6 +110,27 @@ def md(text: str, limit: int = 160) -> str:
     return _MD_SPECIAL.sub(r"\\\1", line).replace("@", "@\u200d")
 
 
+_SPAN = re.compile(r"(`[^`\n]+`)")
+
+
+def md_spans(text: str, limit: int = 400) -> str:
+    """Like md(), but keep `code spans` as code: GitHub shows escaped backticks literally."""
+    line = " ".join(text.split())
+    if len(line) > limit:
+        line = line[: limit - 1] + "…"
+    parts = []
+    for part in _SPAN.split(line):
+        if _SPAN.fullmatch(part):
+            parts.append(code(part[1:-1], limit))
+        elif part.strip():
+            # md() trims; the spaces around a code span are part of the sentence.
+            lead, tail = part[: len(part) - len(part.lstrip())], part[len(part.rstrip()) :]
+            parts.append(f"{lead}{md(part, limit)}{tail}")
+        else:
+            parts.append(part)
+    return "".join(parts)
+
+
 def code(text: str, limit: int = 160) -> str:
     """Render a node id as inline code whatever backticks it holds, secrets masked."""
     line = " ".join(redact(text).split())[:limit].replace("`", "'")
@@ -120,7 +141,8 @@ def _checklist(verdicts: Sequence[Verdict]) -> list[str]:
     lines = ["## Success criteria", ""]
     for v in verdicts:
         mark = _ICONS[v.status]
-        lines.append(f"- {mark} **{v.criterion.title}** — {v.status.value}: {md(v.evidence, 400)}")
+        evidence = md_spans(v.evidence, 400)
+        lines.append(f"- {mark} **{v.criterion.title}** — {v.status.value}: {evidence}")
     return lines
 
 
@@ -173,7 +195,7 @@ def _flaky(flaky: Sequence[FlakyLine]) -> list[str]:
     lines = ["## Flaky tests", ""]
     if not flaky:
         return [*lines, "None."]
-    return lines + [f"- {code(f.nodeid)}: {f.count} flaky failures" for f in flaky]
+    return lines + [f"- {code(f.nodeid)}: {plural(f.count, 'flaky failure')}" for f in flaky]
 
 
 def render_markdown(report: WeeklyReport) -> str:
@@ -183,7 +205,7 @@ def render_markdown(report: WeeklyReport) -> str:
     head = [
         f"# Staging weekly report: {md(report.suite)}, {report.week}",
         "",
-        f"{facts.first_day} to {facts.first_day + timedelta(days=6)}: {facts.runs} runs; "
+        f"{facts.first_day} to {facts.first_day + timedelta(days=6)}: {plural(facts.runs, 'run')}; "
         f"{met}/{len(report.verdicts)} criteria met.",
     ]
     sections = [

@@ -16,7 +16,7 @@ from bot.core.errors import TriageError
 from bot.github.auth import TIMEOUT_S, app_bot_login, build_client, credentials
 from bot.github.dryrun import DryRunGateway, ReadThroughDryRun
 from bot.github.errors import mapped
-from bot.ports import ArtifactInfo, CommentRef, GitHubError, GitHubGateway
+from bot.ports import ArtifactInfo, CommentRef, GitHubError, GitHubGateway, IssueState
 
 # GitHub's documented media type; PyGithub itself sends Accept: */* on JSON calls.
 ACCEPT = {"Accept": "application/vnd.github+json"}
@@ -158,6 +158,31 @@ class PyGithubGateway:
                     return int(found["number"])
         return None
 
+    def issue_states(self, numbers: Sequence[int]) -> list[IssueState]:
+        """Read the known issues' state from GitHub, one GET each (there are a handful).
+
+        The state's time is when it last changed (closed_at for a closed issue), not
+        updated_at, which every comment moves. An issue GitHub does not have is left out.
+        """
+        found = []
+        for number in numbers:
+            try:
+                with mapped("get issue"):
+                    _, data = self._json("GET", f"{self._base}/issues/{int(number)}")
+            except GitHubError as exc:
+                if exc.status in (404, 410):
+                    continue
+                raise
+            changed = data.get("closed_at") if data.get("state") == "closed" else None
+            when = _parse_time(changed or data.get("created_at"))
+            found.append(
+                IssueState(
+                    int(data["number"]), str(data["state"]), str(data.get("title") or ""),
+                    data.get("state_reason"), when,
+                )
+            )  # fmt: skip
+        return found
+
     def bot_login(self) -> str:
         """Return the login this gateway writes as (asked of GitHub once)."""
         if self._login is None:
@@ -179,6 +204,13 @@ def _ref(data: dict[str, Any]) -> CommentRef:
     return CommentRef(
         int(data["id"]), data.get("body") or "", user.get("login", ""), data["html_url"]
     )
+
+
+def _parse_time(text: object) -> datetime:
+    """Read GitHub's ISO 8601 time; a missing one is the epoch (it never wins over ours)."""
+    if not isinstance(text, str):
+        return datetime.fromtimestamp(0, UTC)
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
 
 
 def _iso(moment: datetime) -> str:

@@ -35,7 +35,9 @@ def build_report(
     at = min(end - timedelta(microseconds=1), now)
     obj = objective_of(reports, suite=suite, at=at, settings=settings)
     facts = reports.week_facts(suite=suite, week=week, tz=tz, now=now)
-    facts = replace(facts, objective=obj)
+    first = reports.first_run_at(suite=suite)
+    first_day = first.astimezone(tz).date() if first is not None else None
+    facts = replace(facts, objective=obj, first_run_day=first_day)
     return WeeklyReport(
         suite=suite,
         week=week,

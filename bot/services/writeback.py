@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 
 from bot.config import Settings
 from bot.core.comment_policy import PolicyConfig, plan_new_issue, plan_run, plan_stale
+from bot.core.intents import Intent, SetIssueState
 from bot.core.knowledge.base import KnowledgeBase
-from bot.ports import Outbox, UnitOfWork, WritebackHistory
+from bot.ports import IssueState, IssueStateRepository, Outbox, UnitOfWork, WritebackHistory
 from bot.services.ingest import IngestOptions, IngestResult, ingest_report
 from bot.services.run_meta import RunMeta
 
@@ -42,17 +43,43 @@ def plan_after_ingest(
     now: datetime,
     config: PolicyConfig,
     overrides: Mapping[int, Mapping[str, object]] | None = None,
+    states: IssueStateRepository | None = None,
+    at: datetime | None = None,
 ) -> int:
     """Plan comments for the known issues a new run matched; return how many intents were new.
 
-    Call it in the ingest's transaction, after the run and its failures were written.
+    Call it in the ingest's transaction, after the run and its failures were written. `at` is
+    the run's start: every decision is judged on it. A reopen the bot plans is stored as the
+    issue's state in the same transaction, so the next run does not see it closed again.
     """
     activities = history.issue_activity(issues=issues, now=now, run_id=run_id)
-    intents = plan_run(activities, run_id=run_id, now=now, config=config, overrides=overrides)
+    intents = plan_run(
+        activities, run_id=run_id, now=now, at=at, config=config, overrides=overrides
+    )
     if config.file_new_issues:
         candidates = history.cluster_candidates(min_runs=config.new_issue_min_runs)
         intents += plan_new_issue(candidates, config=config, labels=NEW_ISSUE_LABELS)
+    if states is not None:
+        record_own_states(states, intents, now=now)
     return outbox.enqueue(intents, now=now)
+
+
+def record_own_states(
+    states: IssueStateRepository, intents: Sequence[Intent], *, now: datetime
+) -> None:
+    """Store the state the bot is about to give an issue, when it plans the change.
+
+    Planned, not sent: the outbox delivers it (retrying) and the periodic refresh from GitHub
+    corrects the record if the write is dropped for good.
+    """
+    titles = {s.number: s.title for s in states.all()}
+    for intent in intents:
+        if isinstance(intent, SetIssueState):
+            states.set(
+                state=IssueState(
+                    intent.issue, intent.state, titles.get(intent.issue, ""), intent.reason, now
+                )
+            )
 
 
 def plan_lifecycle(
@@ -87,5 +114,6 @@ def ingest_and_plan(
             now=now,
             config=policy,
             overrides=overrides_of(knowledge),
+            states=uow.issues,
         )
     return result

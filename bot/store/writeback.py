@@ -4,19 +4,24 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Collection
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from fnmatch import fnmatchcase
 
-from sqlalchemy import distinct, func
+from sqlalchemy import distinct, func, or_
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
+from bot.core.clusters import describe
 from bot.core.comment_policy import ClusterCandidate
 from bot.core.render_comments import IssueActivity, RunRef
 from bot.ports import WritebackHistory
 from bot.store.common import maybe_utc, utc
 from bot.store.outbox import DEAD, OutboxRow
-from bot.store.tables import Cluster, FailureRow, KnownIssueState, Run
+from bot.store.tables import Cluster, FailureRow, KnownIssueState, ManualLink, Run, TestState
 
 WINDOW_DAYS = 30
+EXCERPT_READ = 1000  # the excerpt shown is shorter still
+SPIKE_DAYS = 15  # the spike window and a day of margin
 FLAKY = "flaky"  # flaky passes are stored beside failures; they are not occurrences
 
 
@@ -55,6 +60,7 @@ class SqlWritebackHistory:
             ).all()
         )
         clusters = self.session.exec(select(Cluster).where(Cluster.runs >= min_runs)).all()
+        clusters = [c for c in clusters if not self._covered_or_flaky(c)]
         return [
             ClusterCandidate(
                 fingerprint=c.fingerprint,
@@ -71,6 +77,39 @@ class SqlWritebackHistory:
             if f"fingerprint:{c.fingerprint}" not in filed
         ]
 
+    def _covered_or_flaky(self, cluster: Cluster) -> bool:
+        """Tell whether a cluster must not be filed: a rule or link covers it, or it is flaky."""
+        fp = cluster.fingerprint
+        covered = self.session.exec(
+            select(func.count()).where(
+                FailureRow.fingerprint == fp, col(FailureRow.known_issue).is_not(None)
+            )
+        ).one()
+        links = self.session.exec(select(ManualLink.kind, ManualLink.pattern)).all()
+        nodeids = set(
+            self.session.exec(
+                select(FailureRow.nodeid).where(FailureRow.fingerprint == fp).distinct()
+            ).all()
+        ) | {cluster.example_nodeid}
+        linked = any(
+            (kind == "fingerprint" and pattern == fp)
+            or (kind != "fingerprint" and any(fnmatchcase(n, pattern) for n in nodeids))
+            for kind, pattern in links
+        )
+        return bool(covered) or linked or self._any_flaky(nodeids)
+
+    def _any_flaky(self, nodeids: Collection[str]) -> bool:
+        flaky_rows = self.session.exec(
+            select(func.count()).where(
+                col(FailureRow.nodeid).in_(nodeids),
+                or_(col(FailureRow.outcome) == FLAKY, col(FailureRow.classification) == FLAKY),
+            )
+        ).one()
+        histories = self.session.exec(
+            select(TestState.history).where(col(TestState.nodeid).in_(nodeids))
+        ).all()
+        return bool(flaky_rows) or any("K" in h for h in histories)
+
     def _activity(
         self, issue: int, *, now: datetime, run_id: int | None, latest: int
     ) -> IssueActivity | None:
@@ -85,18 +124,22 @@ class SqlWritebackHistory:
         ).one()
         if not total or first is None or last is None:
             return None
+        # Everything is judged at the planned run's own start, not at the wall clock.
+        run = self.session.get(Run, run_id) if run_id is not None else None
+        at = utc(run.started_at) if run is not None else now
+        others = (*mine, FailureRow.run_id != (run_id or -1))
         previous = self.session.exec(
-            select(func.max(FailureRow.started_at)).where(
-                *mine, FailureRow.run_id != (run_id or -1)
-            )
+            select(func.max(FailureRow.started_at)).where(*others, FailureRow.started_at <= at)
         ).one()
-        since = now - timedelta(days=WINDOW_DAYS)
+        later = self.session.exec(
+            select(func.max(FailureRow.started_at)).where(*others, FailureRow.started_at > at)
+        ).one()
+        since = min(at, now) - timedelta(days=WINDOW_DAYS)
         moments = self.session.exec(
             select(FailureRow.started_at).where(*mine, FailureRow.started_at >= since)
         ).all()
         daily = Counter(utc(m).date() for m in moments)
         state = self.session.get(KnownIssueState, issue)
-        events = self._events(issue, now)
         return IssueActivity(
             issue=issue,
             state=state.state if state is not None else "unknown",
@@ -107,10 +150,35 @@ class SqlWritebackHistory:
             previous_seen=maybe_utc(previous),
             daily=tuple(sorted(daily.items())),
             latest_runs=self._latest_runs(issue, latest),
-            events_today=sum(1 for at in events if at.date() == now.date()),
-            last_event_at=max(events, default=None),
+            events_today=self._events_on(issue, at.date()),
             state_since=utc(state.updated_at) if state is not None else None,
+            later_seen=maybe_utc(later),
+            run_days=self._run_days(run, at) if run is not None else (),
+            suite_last_run=self._suite_last_run(issue),
+            at=at if run is not None else None,
         )
+
+    def _run_days(self, run: Run, at: datetime) -> tuple[date, ...]:
+        """Days the run's suite ran in the spike window before the run's day."""
+        start = datetime.combine(at.date(), time(), tzinfo=UTC) - timedelta(days=SPIKE_DAYS)
+        moments = self.session.exec(
+            select(Run.started_at).where(
+                Run.suite == run.suite,
+                Run.environment == run.environment,
+                Run.started_at >= start,
+                Run.started_at < at,
+            )
+        ).all()
+        return tuple(sorted({utc(m).date() for m in moments} - {at.date()}))
+
+    def _suite_last_run(self, issue: int) -> datetime | None:
+        suites = (
+            select(col(FailureRow.suite)).where(col(FailureRow.known_issue) == issue).distinct()
+        ).scalar_subquery()
+        newest = self.session.exec(
+            select(func.max(Run.started_at)).where(col(Run.suite).in_(suites))
+        ).one()
+        return maybe_utc(newest)
 
     def _latest_runs(self, issue: int, latest: int) -> tuple[RunRef, ...]:
         mine = (FailureRow.known_issue == issue, FailureRow.outcome != FLAKY)
@@ -122,13 +190,27 @@ class SqlWritebackHistory:
             .limit(latest)
         ).all()
         tests: defaultdict[int, list[str]] = defaultdict(list)
-        for rid, nodeid in self.session.exec(
-            select(FailureRow.run_id, FailureRow.nodeid)
-            .where(*mine, col(FailureRow.run_id).in_(run_ids))
+        why: dict[int, tuple[str, str | None, str]] = {}
+        for rid, nodeid, exception, message, rule, classification in self.session.execute(
+            sa_select(
+                col(FailureRow.run_id),
+                col(FailureRow.nodeid),
+                col(FailureRow.exception),
+                col(FailureRow.message),
+                col(FailureRow.rule),
+                col(FailureRow.classification),
+            )
+            .where(
+                col(FailureRow.known_issue) == issue,
+                col(FailureRow.outcome) != FLAKY,
+                col(FailureRow.run_id).in_(run_ids),
+            )
             .order_by(col(FailureRow.id))
         ):
             if nodeid not in tests[rid]:
                 tests[rid].append(nodeid)
+            # The run's first failure speaks for it; messages are stored capped.
+            why.setdefault(rid, (describe(exception, message[:EXCERPT_READ]), rule, classification))
         found = {r.id: r for r in self.session.exec(select(Run).where(col(Run.id).in_(run_ids)))}
         return tuple(
             RunRef(
@@ -138,22 +220,24 @@ class SqlWritebackHistory:
                 branch=found[rid].branch,
                 commit=found[rid].commit,
                 failing_tests=tuple(tests[rid]),
+                excerpt=why[rid][0] if rid in why else "",
+                rule=why[rid][1] if rid in why else None,
+                classification=why[rid][2] if rid in why else "",
             )
             for rid in run_ids
             if rid in found
         )
 
-    def _events(self, issue: int, now: datetime) -> list[datetime]:
-        since = now - timedelta(days=WINDOW_DAYS)
+    def _events_on(self, issue: int, day: date) -> int:
+        """Count event comments planned for runs of `day` (the key names the run's day)."""
         found = self.session.exec(
-            select(OutboxRow.created_at).where(
+            select(func.count()).where(
                 OutboxRow.target == f"issue:{issue}",
-                col(OutboxRow.key).startswith(f"event:{issue}:"),
+                col(OutboxRow.key).startswith(f"event:{issue}:{day.isoformat()}:"),
                 OutboxRow.state != DEAD,
-                OutboxRow.created_at >= since,
             )
-        ).all()
-        return [utc(at) for at in found]
+        ).one()
+        return int(found)
 
 
 _PORT_CHECK: type[WritebackHistory] = SqlWritebackHistory  # mypy checks it against the port

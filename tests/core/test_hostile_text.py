@@ -94,7 +94,7 @@ def test_run_row_escapes_the_branch() -> None:
     assert "@octocat" not in row
     assert "@\u200doctocat" in row
     assert "\\|fix\\_\\*x\\* \\<b\\>" in row
-    assert row.count(" | ") == 3  # still four cells
+    assert row.count(" | ") == 5  # still six cells
 
 
 @pytest.mark.parametrize(

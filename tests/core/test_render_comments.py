@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 from bot.core.render_comments import (
@@ -11,6 +12,7 @@ from bot.core.render_comments import (
     daily_series,
     occurrence_comment,
     run_row,
+    run_rows,
     sparkline,
 )
 
@@ -91,3 +93,32 @@ def test_a_small_limit_still_gives_a_bounded_body() -> None:
     activity = _activity(tuple(_run(n) for n in range(10)))
     body = occurrence_comment(activity, today=NOW.date(), limit=120)
     assert len(body) <= 120
+
+
+def test_rows_list_tests_and_errors_once_with_rule_class_and_a_masked_bounded_excerpt() -> None:
+    secret = "token=ghp_" + "a" * 36
+    runs = (
+        replace(_run(1, ("t.py::a", "t.py::b")), excerpt=f"E: boom {secret} " + "x" * 500,
+                rule="1029#r", classification="known"),
+        replace(_run(2, ("t.py::a", "t.py::b")), excerpt="E: other", rule="1029#r",
+                classification="recurred"),
+        replace(_run(3, ("t.py::a", "t.py::b")), excerpt=f"E: boom {secret} " + "x" * 500,
+                rule=None, classification="known"),
+    )  # fmt: skip
+    first, second, third = run_rows(runs)
+    assert "`t.py::a`<br>`t.py::b`" in first
+    assert "`1029#r`<br>known" in first
+    assert "ghp_" not in first
+    error = first.rsplit(" | ", 2)[-1]
+    assert len(error) <= 130
+    assert "same tests as run #1" in second
+    assert "`E: other`" in second
+    assert "`1029#r`<br>recurred" in second
+    assert "same tests as run #1" in third
+    assert "same as run #1" in third
+    assert "| link<br>known |" in third
+
+
+def test_counts_are_plural_only_when_they_should_be() -> None:
+    one = replace(_activity((_run(1),)), occurrences=1)
+    assert "**1** failure in **1** run," in occurrence_comment(one, today=NOW.date())

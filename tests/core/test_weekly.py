@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.core.charts import mermaid_pass_rate, svg_rate, svg_series
-from bot.core.criteria import Status, Verdict, WeekFacts, parse_criteria
+from bot.core.criteria import Status, Verdict, WeekFacts, evaluate, parse_criteria
 from bot.core.errors import TriageError
 from bot.core.objective import ObjectiveInputs, Regression, compute
 from bot.core.weekly import (
@@ -18,6 +18,7 @@ from bot.core.weekly import (
     WeeklyReport,
     last_complete_week,
     md,
+    md_spans,
     render_markdown,
 )
 
@@ -117,6 +118,7 @@ def test_render_markdown_has_every_section() -> None:
     assert "| #1029 | 0 | 2 | down |" in text
     assert "| 7 | `t.py::test_k` | KeyError: 'user\\_id' |" in text
     assert "- `t.py::test_flap`: 3 flaky failures" in text
+    assert "2026-11-16 to 2026-11-22: 2 runs;" in text
     assert "line [98.1]" in text
 
 
@@ -126,3 +128,47 @@ def test_svg_rate_breaks_the_line_on_days_without_runs() -> None:
     assert svg.count("<polyline") == 1  # 16-17 joined; 19 alone is a dot only
     assert svg.count("<circle") == 3
     assert svg_rate([], title="none").count("<polyline") == 0
+
+
+def test_code_spans_in_evidence_stay_code_and_the_rest_is_escaped() -> None:
+    text = md_spans("2 matching failures, e.g. `t.py::test_a[x*y]` (setup): <b> _x_ @bob")
+    assert text == (
+        "2 matching failures, e.g. `t.py::test_a[x*y]` (setup): \\<b\\> \\_x\\_ @\u200dbob"
+    )
+    assert "\\`" not in md_spans("`a` and `b`")
+    assert md_spans("an ` unmatched backtick") == "an \\` unmatched backtick"
+
+
+def _facts(first_run: date | None, runs_per_day: dict[date, int]) -> WeekFacts:
+    week = IsoWeek(2026, 47)
+    return WeekFacts(
+        "staging", week.monday, week.monday + timedelta(days=6), runs_per_day,
+        [], {}, [], {}, {}, None, first_run,
+    )  # fmt: skip
+
+
+def test_reports_daily_never_judges_days_before_the_suites_first_run() -> None:
+    (criterion,) = parse_criteria(
+        'version = 1\n[[criterion]]\nid = "d"\ntitle = "Daily"\nkind = "reports_daily"',
+        source="x",
+    )
+    thursday = date(2026, 11, 19)
+    days = {thursday + timedelta(days=d): 1 for d in range(4)}
+    (verdict,) = evaluate([criterion], _facts(thursday, days))
+    assert verdict.status is Status.MET
+    assert verdict.evidence == "4 runs, every day of 4 reported since its first run on 2026-11-19"
+    (before,) = evaluate([criterion], _facts(date(2026, 11, 30), {}))
+    assert before.status is Status.NO_DATA
+    (one,) = evaluate([criterion], _facts(None, {date(2026, 11, 16): 1}))
+    assert one.evidence.startswith("6 of 7 days without enough runs")
+    (sunday,) = evaluate([criterion], _facts(date(2026, 11, 22), {date(2026, 11, 22): 1}))
+    assert sunday.evidence == "1 run, every day of 1 reported since its first run on 2026-11-22"
+
+
+def test_a_regression_reason_never_repeats_the_exception_type() -> None:
+    at = datetime(2026, 11, 23, 9, tzinfo=UTC)
+    message = "ModuleNotFoundError: No module named 'redis'"
+    reg = Regression(at, "t.py::test_a", "new", "ModuleNotFoundError", message)
+    assert reg.reason == "new: ModuleNotFoundError: No module named 'redis'"
+    short = Regression(at, "t.py::test_a", "new", "redis.exceptions.ConnectionError", "x")
+    assert short.reason == "new: redis.exceptions.ConnectionError: x"

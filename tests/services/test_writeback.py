@@ -11,11 +11,13 @@ from sqlmodel import Session, SQLModel
 
 from bot.core.comment_policy import PolicyConfig
 from bot.core.intents import marker
+from bot.ports import IssueState
 from bot.services.writeback import plan_after_ingest, plan_lifecycle
 from bot.store.engine import make_engine
+from bot.store.links import SqlIssueStates
 from bot.store.metadata import load_all_tables
 from bot.store.outbox import OutboxRepository
-from bot.store.tables import Cluster, FailureRow, KnownIssueState, Run
+from bot.store.tables import Cluster, FailureRow, KnownIssueState, ManualLink, Run, TestState
 from bot.store.writeback import SqlWritebackHistory
 from tests.github.conftest import gateway_for
 from tests.github.outbox_helpers import FakeClock, sender
@@ -85,6 +87,7 @@ def _ingest(engine: Engine, at: datetime, issues: dict[int, int], config: Policy
             issues=set(issues),
             now=at,
             config=config,
+            states=SqlIssueStates(session),
         )
         session.commit()
         return run.id
@@ -128,20 +131,30 @@ def test_budget_rolls_events_into_the_summary_and_closed_issue_is_reopened(
         session.commit()
     github.issues[6]["state"] = "closed"
     _ingest(engine, START, {6: 1}, config)  # recurred (and first): one event, reopen
-    _ingest(engine, START + timedelta(hours=1), {6: 1}, config)
-    with Session(engine) as session:  # the webhook tells us it is open again
+    with Session(engine) as session:  # the bot's own reopen is its stored state at once
         state = session.get(KnownIssueState, 6)
         assert state is not None
-        state.state = "open"
+        assert state.state == "open"
+    _ingest(engine, START + timedelta(hours=1), {6: 1}, config)  # no second recurrence
+    with Session(engine) as session:  # someone closes it again the same day
+        SqlIssueStates(session).set(
+            state=IssueState(6, "closed", "", None, START + timedelta(hours=1, minutes=30))
+        )
         session.commit()
-    _ingest(engine, START + timedelta(hours=2), {6: 6}, config)  # a spike, over budget
+    _ingest(engine, START + timedelta(hours=2), {6: 6}, config)  # recurred again, over budget
     sender(engine, gateway_for(github), FakeClock(now=START)).drain()
     events = [c for c in github.comments_on(6) if marker("occurrences") not in c["body"]]
     assert len(events) == 1  # budget of one a day
     assert github.issues[6]["state"] == "open"
     (summary,) = [c for c in github.comments_on(6) if marker("occurrences") in c["body"]]
-    assert "over today's comment budget" in summary["body"]
-    assert [r.method for r in github.writes()].count("PATCH") == 1  # superseded edits coalesced
+    assert "over the day's comment budget" in summary["body"]
+    # Superseded edits coalesced into the one POST; the issue was reopened after each closing.
+    edits = [r for r in github.writes() if r.method == "PATCH" and "/comments/" in r.path]
+    assert edits == []
+    reopens = [
+        r.json for r in github.writes() if r.method == "PATCH" and "/comments/" not in r.path
+    ]
+    assert reopens == [{"state": "open", "state_reason": "reopened"}] * 2
 
 
 def test_stale_notice_once_and_new_issue_filed_once(engine: Engine, github: GitHubState) -> None:
@@ -166,6 +179,7 @@ def test_stale_notice_once_and_new_issue_filed_once(engine: Engine, github: GitH
     _ingest(engine, START + timedelta(hours=1), {5: 1}, config)
     _ingest(engine, START + timedelta(hours=2), {5: 1}, config)
     later = START + timedelta(days=20)
+    _ingest(engine, later, {}, config)  # the suite still runs, without the failure
     for _ in range(2):
         with Session(engine) as session:
             plan_lifecycle(
@@ -179,3 +193,50 @@ def test_stale_notice_once_and_new_issue_filed_once(engine: Engine, github: GitH
     stale = [c for c in github.comments_on(5) if "maybe fixed" in c["body"]]
     assert len(stale) == 1
     assert "consider closing" in stale[0]["body"]
+
+
+def _cluster(fp: str, nodeid: str, runs: int) -> Cluster:
+    return Cluster(
+        fingerprint=fp, suite="e2e", first_seen=START, last_seen=START, count=runs,
+        runs=runs, exception="OSError", example_nodeid=nodeid,
+        example_message="OSError: disk full", suggested_rule="[[rules]]",
+    )  # fmt: skip
+
+
+def test_auto_filing_skips_flaky_tests_covered_clusters_and_filed_ones(
+    engine: Engine, github: GitHubState
+) -> None:
+    config = PolicyConfig(file_new_issues=True, new_issue_min_runs=3)
+    run_id = _ingest(engine, START, {5: 1}, config)
+    with Session(engine) as session:
+        session.add_all(
+            [
+                _cluster("flaky", "t.py::test_flaky", 9),  # the biggest, but a flaky test
+                _cluster("linked", "t.py::test_linked", 8),  # a /triage link covers it
+                _cluster("ruled", "t.py::test_ruled", 7),  # a rule now matches its failures
+                _cluster("clean", "t.py::test_clean", 4),
+            ]
+        )
+        session.add(
+            TestState(
+                suite="e2e", nodeid="t.py::test_flaky", last_outcome="passed",
+                last_run_id=run_id, last_run_at=START, history="PFKP",
+            )
+        )  # fmt: skip
+        session.add(
+            ManualLink(issue=6, kind="fingerprint", pattern="linked", created_by="mona", at=START)
+        )
+        session.add(
+            FailureRow(
+                run_id=run_id, suite="e2e", started_at=START, nodeid="t.py::test_ruled",
+                phase="call", outcome="failed", fingerprint="ruled", signature_version=1,
+                known_issue=6, rule="i6#r", classification="known", category="product",
+            )
+        )  # fmt: skip
+        session.commit()
+    for hours in (1, 2):  # the second run finds it filed already
+        _ingest(engine, START + timedelta(hours=hours), {5: 1}, config)
+    sender(engine, gateway_for(github), FakeClock(now=START)).drain()
+    filed = [i for n, i in github.issues.items() if n not in (5, 6)]
+    assert len(filed) == 1
+    assert marker("fingerprint:clean") in filed[0]["body"]
