@@ -23,6 +23,8 @@ from bot.store.outbox_queue import SqlOutboxQueue
 from bot.web import dashboard, metrics, objective
 from bot.web.deps import AppContext
 from bot.web.errors import install_error_handlers
+from bot.web.pages import docs
+from bot.web.pages import router as pages
 from bot.web.routers import api, health, outbox, runs, webhook
 from bot.web.wiring import SqlWebhookActions, webhook_config
 
@@ -151,6 +153,8 @@ def create_app(settings: Settings) -> FastAPI:
         version="0.1.0",
         description=DESCRIPTION,
         lifespan=_lifespan,
+        docs_url=None,  # bot.web.pages.docs serves /docs and /redoc without a CDN
+        redoc_url=None,
     )
     app.state.context = build_context(settings)
     install_error_handlers(app)
@@ -162,6 +166,8 @@ def create_app(settings: Settings) -> FastAPI:
     # objective.router carries the lifespan that loads the criteria and starts the scheduler.
     app.include_router(objective.router)
     app.include_router(dashboard.router)
+    app.include_router(pages.router)
+    app.include_router(docs.router)
     app.include_router(metrics.router)
     return app
 
