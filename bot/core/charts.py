@@ -9,6 +9,7 @@ from html import escape
 
 _PAD_L, _PAD_R, _PAD_T, _PAD_B = 40, 10, 24, 22  # room for tick labels and the title
 # Colour-blind-safe palette (Okabe-Ito); the first colour is the one tests look for.
+PLOT_BACKGROUND = "#f7f8fa"  # the plot area's fill, so a screenshot shows where a chart is
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442")
 
 
@@ -68,7 +69,10 @@ def _open(width: int, height: int, title: str) -> str:
 
 def _y_axis(width: int, plot_h: float, values: list[float], label: str) -> str:
     top = values[-1] or 1
-    parts = []
+    parts = [
+        f'<rect x="{_PAD_L}" y="{_PAD_T}" width="{width - _PAD_L - _PAD_R}" height="{plot_h}" '
+        f'fill="{PLOT_BACKGROUND}"/>'
+    ]
     for v in values:
         y = _PAD_T + plot_h - v / top * plot_h
         parts.append(

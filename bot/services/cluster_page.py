@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from bot.core.clusters import describe
 from bot.core.errors import KnowledgeError, TriageError
 from bot.core.knowledge import parse_knowledge
+from bot.core.redact import redact
 from bot.ports import ClusterRecord, FailureRecord
 from bot.services.backtest import to_failure
 from bot.services.pages import PagesUow
@@ -43,7 +44,8 @@ class ClusterPageView:
 
 def knowledge_file(cluster: ClusterRecord, *, number: int, category: str) -> str:
     """Write a complete knowledge file around the cluster's suggested [[rules]] block."""
-    title = describe(cluster.exception, cluster.example_message)[:120] or cluster.example_nodeid
+    title = redact(describe(cluster.exception, cluster.example_message))[:120]
+    title = title or cluster.example_nodeid
     head = [
         f"# Suggested from the cluster {cluster.fingerprint}: {cluster.count} failures in "
         f"{cluster.runs} runs, {cluster.first_seen:%Y-%m-%d} to {cluster.last_seen:%Y-%m-%d}.",

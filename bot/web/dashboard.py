@@ -73,8 +73,11 @@ def _objectives(objectives: list[Objective]) -> str:
     return table(head, rows, "No run ingested yet.")
 
 
-def _known_chart(view: SuiteView) -> str:
-    names = {i: f"#{i} {view.issue_titles.get(i, '')}".strip() for i in view.known_issues}
+def _known_chart(view: SuiteView, kb_titles: dict[int, str]) -> str:
+    def title(i: int) -> str:
+        return view.issue_titles.get(i) or kb_titles.get(i, "")
+
+    names = {i: f"#{i} {title(i)}".strip() for i in view.known_issues}
     series = {names[i]: counts for i, counts in view.known_issues.items()}
     svg = svg_series(view.days, series, title="Known-issue occurrences per day")
     hrefs = {names[i]: issue_href(i) for i in view.known_issues}
@@ -99,7 +102,7 @@ def _runs(view: SuiteView) -> str:
     )
 
 
-def _detail(view: SuiteView) -> str:
+def _detail(view: SuiteView, kb_titles: dict[int, str], issues: str) -> str:
     suite = view.objective.suite
     clusters = [
         [
@@ -123,10 +126,13 @@ def _detail(view: SuiteView) -> str:
         [
             f'<section id="known-issues"><h2>Known issues over {len(view.days)} days: '
             f"{escape(suite)}</h2>",
-            _known_chart(view),
+            _known_chart(view, kb_titles),
             "</section>",
+            issues,
             '<section id="pass-rate"><h2>Daily pass rate</h2>',
+            "<figure>",
             svg_rate(view.pass_rate, title="Passed / (passed + failed + errors) per day"),
+            "</figure>",
             "</section>",
             f'<section id="runs"><h2>Recent runs: {escape(suite)}</h2>',
             _runs(view),
@@ -179,6 +185,7 @@ def render(
     min_coverage: float,
 ) -> str:
     """Render the dashboard page."""
+    issue_table = f'<section id="issue-table"><h2>Known issues</h2>{_issues(issues)}</section>'
     selected = view.selected.objective.suite if view.selected else None
     nav = " ".join(
         f'<a href="?suite={escape(quote(s))}"{" aria-current=page" if s == selected else ""}>'
@@ -192,8 +199,9 @@ def render(
         min_coverage=f"{min_coverage:.0%}",
         nav=nav,
         objectives=_objectives(view.objectives),
-        issues=_issues(issues),
-        detail=_detail(view.selected) if view.selected else "",
+        detail=_detail(view.selected, {i.number: i.title for i in issues}, issue_table)
+        if view.selected
+        else issue_table,
     )
 
 

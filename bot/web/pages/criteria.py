@@ -19,7 +19,7 @@ def _week_href(suite: str, week: IsoWeek) -> str:
 
 
 def render_criteria(
-    suites: list[str], suite: str | None, week: IsoWeek, verdicts: list[Verdict]
+    suites: list[str], suite: str | None, week: IsoWeek, current: IsoWeek, verdicts: list[Verdict]
 ) -> HTMLResponse:
     """Render the verdicts of one suite's week, with links to the other suites and weeks."""
     if suite is None:
@@ -29,6 +29,8 @@ def render_criteria(
         for s in suites
     )
     weeks = link(_week_href(suite, week.previous()), f"previous week ({week.previous()})")
+    if str(week) != str(current):
+        weeks += ", " + link(_week_href(suite, current), f"this week so far ({current})")
     rows = [
         [
             escape(v.criterion.title),

@@ -30,6 +30,8 @@ def swagger_ui(request: Request) -> HTMLResponse:
         swagger_js_url=f"{PREFIX}/swagger-ui-bundle.js",
         swagger_css_url=f"{PREFIX}/swagger-ui.css",
         swagger_favicon_url=f"{PREFIX}/favicon.png",
+        # No call to the public validator service: the page works offline.
+        swagger_ui_parameters={"validatorUrl": None},
     )
 
 

@@ -44,7 +44,14 @@ def table(head: Sequence[str], rows: Sequence[Sequence[str]], empty: str) -> str
     ths = "".join(
         f"<th{' class=num' if h.startswith('#') else ''}>{escape(h.lstrip('#'))}</th>" for h in head
     )
-    trs = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>" for row in rows)
+    # data-label lets a narrow screen show each row as a card of labelled cells (see the CSS).
+    labels = [f' data-label="{escape(h.lstrip("#"))}"' for h in head]
+    trs = "".join(
+        "<tr>"
+        + "".join(f"<td{label}><div>{c}</div></td>" for label, c in zip(labels, row, strict=True))
+        + "</tr>"
+        for row in rows
+    )
     grid = f"<table><thead><tr>{ths}</tr></thead><tbody>{trs}</tbody></table>"
     return f'<div class="scroll">{grid}</div>'  # wide tables scroll inside a narrow screen
 
@@ -118,7 +125,8 @@ def failure_row(f: FailureRecord, titles: dict[int, str], excerpt: str) -> list[
         escape(f.category),
         escape(excerpt),
         link(cluster_href(f.fingerprint), f"<code>{escape(f.fingerprint)}</code>")
-        if f.known_issue is None
+        # Only unmatched failures form clusters; a flaky pass has no fingerprint of its own.
+        if f.known_issue is None and f.fingerprint and f.outcome != "flaky"
         else f"<code>{escape(f.fingerprint)}</code>",
     ]
 

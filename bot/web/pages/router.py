@@ -103,8 +103,9 @@ def criteria(
     with report_uow(context)() as tx:
         suites = tx.reports.suites()
     name = suite or (suites[0] if suites else None)
+    current = IsoWeek.of(now.astimezone(report_tz(settings)).date())
     if name is None:
-        return render_criteria(suites, None, chosen, [])
+        return render_criteria(suites, None, chosen, current, [])
     try:
         verdicts = judge_week(
             report_uow(context), suite=name, week=chosen, now=now, settings=settings,
@@ -112,4 +113,4 @@ def criteria(
         )  # fmt: skip
     except UnknownSuiteError as exc:
         raise ApiError(404, exc.reason, exc.message) from None
-    return render_criteria(suites, name, chosen, verdicts)
+    return render_criteria(suites, name, chosen, current, verdicts)
