@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from datetime import date
 from html import escape
 
-_PAD_L, _PAD_R, _PAD_T, _PAD_B = 40, 10, 24, 22  # room for tick labels and the title
+_PAD_L, _PAD_R, _PAD_T, _PAD_B = 44, 12, 26, 24  # room for tick labels and the title
 # Colour-blind-safe palette (Okabe-Ito); the first colour is the one tests look for.
 PLOT_BACKGROUND = "#f7f8fa"  # the plot area's fill, so a screenshot shows where a chart is
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442")
@@ -63,7 +63,7 @@ def _open(width: int, height: int, title: str) -> str:
         f'<svg xmlns="http://www.w3.org/2000/svg" role="img" class="chart" width="100%" '
         f'viewBox="0 0 {width} {height}" preserveAspectRatio="xMidYMid meet">'
         f"<title>{escape(title)}</title>"
-        f'<text x="{_PAD_L}" y="16" font-size="13">{escape(title)}</text>'
+        f'<text x="{_PAD_L}" y="16" font-size="14">{escape(title)}</text>'
     )
 
 
@@ -78,7 +78,7 @@ def _y_axis(width: int, plot_h: float, values: list[float], label: str) -> str:
         parts.append(
             f'<line x1="{_PAD_L}" y1="{y:.1f}" x2="{width - _PAD_R}" y2="{y:.1f}" '
             f'stroke="{"#888" if v == 0 else "#e1e4e8"}"/>'
-            f'<text x="{_PAD_L - 4}" y="{y + 3.5:.1f}" font-size="10" text-anchor="end">'
+            f'<text x="{_PAD_L - 4}" y="{y + 4:.1f}" font-size="12" text-anchor="end">'
             f"{label.format(v)}</text>"
         )
     return "".join(parts)
@@ -91,7 +91,7 @@ def _x_axis(days: Sequence[date], xs: Sequence[float], height: int) -> str:
         parts.append(
             f'<line x1="{xs[i]:.1f}" y1="{height - _PAD_B}" x2="{xs[i]:.1f}" '
             f'y2="{height - _PAD_B + 4}" stroke="#888"/>'
-            f'<text x="{xs[i]:.1f}" y="{height - 6}" font-size="10" text-anchor="{anchor}">'
+            f'<text x="{xs[i]:.1f}" y="{height - 5}" font-size="12" text-anchor="{anchor}">'
             f"{days[i]:%m-%d}</text>"
         )
     return "".join(parts)
@@ -102,7 +102,7 @@ def svg_series(
     series: Mapping[str, Sequence[int]],
     *,
     title: str,
-    width: int = 640,
+    width: int = 520,
     height: int = 200,
 ) -> str:
     """Render counts per day as a fluid inline SVG of stacked bars, one colour per series."""
@@ -138,7 +138,7 @@ def legend(names: Sequence[str]) -> list[tuple[str, str]]:
 
 
 def svg_rate(
-    days: Sequence[tuple[date, float | None]], *, title: str, width: int = 640, height: int = 160
+    days: Sequence[tuple[date, float | None]], *, title: str, width: int = 520, height: int = 160
 ) -> str:
     """Render a daily rate (0..1) as a fluid inline SVG line; days without data break the line."""
     plot_w, plot_h = width - _PAD_L - _PAD_R, height - _PAD_B - _PAD_T
@@ -176,7 +176,7 @@ STRIP_COLOURS = {"P": "#1a7f37", "F": "#cf222e", "K": PALETTE[1], "S": "#8c959f"
 STRIP_NAMES = {"P": "passed", "F": "failed", "K": "flaky", "S": "other"}
 
 
-def svg_strip(history: str, *, title: str, width: int = 640, height: int = 64) -> str:
+def svg_strip(history: str, *, title: str, width: int = 520, height: int = 64) -> str:
     """Render one letter per run (P, F, K, S; oldest first) as a fluid strip of coloured cells."""
     plot_w = width - _PAD_L - _PAD_R
     cell = plot_w / max(len(history), 1)
@@ -191,8 +191,8 @@ def svg_strip(history: str, *, title: str, width: int = 640, height: int = 64) -
         )
     if history:
         parts.append(
-            f'<text x="{_PAD_L}" y="{height - 4}" font-size="10">oldest</text>'
-            f'<text x="{width - _PAD_R}" y="{height - 4}" font-size="10" text-anchor="end">'
+            f'<text x="{_PAD_L}" y="{height - 4}" font-size="12">oldest</text>'
+            f'<text x="{width - _PAD_R}" y="{height - 4}" font-size="12" text-anchor="end">'
             f"latest ({len(history)} runs)</text>"
         )
     parts.append("</svg>")

@@ -14,6 +14,7 @@ from fastapi.responses import HTMLResponse
 
 from bot.core.charts import legend, svg_rate, svg_series
 from bot.core.objective import Objective
+from bot.core.redact import redact
 from bot.services.objective import DashboardView, SuiteView, UnknownSuiteError, dashboard
 from bot.services.queries import KnownIssueItem, known_issues
 from bot.store.pages import pages_uow
@@ -55,7 +56,8 @@ def _objectives(objectives: list[Objective]) -> str:
     for o in objectives:
         last = o.last_regression
         what = (
-            f"{last.at:%Y-%m-%d %H:%M} {_test(o.suite, last.nodeid)}<br>{escape(last.reason)}"
+            f"{last.at:%Y-%m-%d %H:%M} {_test(o.suite, last.nodeid)}<br>"
+            + escape(redact(last.reason))
             if last
             else '<span class="muted">none</span>'
         )

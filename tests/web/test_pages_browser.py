@@ -136,9 +136,9 @@ def test_page_renders_with_charts_and_links(
     assert drawn.count > (300 if CHARTS[name] else 50), drawn
     assert drawn.right < width - 4, "cut off at the right edge"
     if name in ("overview", "issue"):
-        # A fluid chart fills its column: most of a phone's width, up to 60rem on a wide screen.
+        # A fluid chart fills its column: most of a phone's width, up to 48rem on a wide screen.
         plot = colour_box(shot, [PLOT_BACKGROUND])
-        assert plot.width > (width * 0.7 if width < 600 else 700), plot
+        assert plot.width > (width * 0.7 if width < 600 else 550), plot
         assert plot.right < width - 4, "chart cut off at the right edge"
     white = colour_box(shot, ["#ffffff"])
     assert white.count > width * 1000  # the page is drawn, on a white background
