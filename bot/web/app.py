@@ -25,6 +25,8 @@ from bot.store.engine import DatabaseBusy
 from bot.store.migrate import upgrade
 from bot.web import dashboard, metrics, objective
 from bot.web.errors import install_error_handlers
+from bot.web.pages import docs
+from bot.web.pages import router as pages
 from bot.web.read_guard import ReadGuard
 from bot.web.routers import api, health, outbox, runs, webhook
 
@@ -140,6 +142,8 @@ def create_app(settings: Settings) -> FastAPI:
         version="0.1.0",
         description=DESCRIPTION,
         lifespan=_lifespan,
+        docs_url=None,  # bot.web.pages.docs serves /docs and /redoc without a CDN
+        redoc_url=None,
     )
     app.state.context = build(settings)
     install_error_handlers(app)
@@ -154,6 +158,8 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(outbox.router)
     app.include_router(objective.router)
     app.include_router(dashboard.router)
+    app.include_router(pages.router)
+    app.include_router(docs.router)
     app.include_router(metrics.router)
     return app
 

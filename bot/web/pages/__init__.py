@@ -1,0 +1,1 @@
+"""The dashboard's pages beyond the overview: run, known issue, cluster, test, criteria, docs."""
