@@ -6,6 +6,7 @@ import fnmatch
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import re2
 
@@ -43,7 +44,7 @@ class Rule:
     not_message: str | None = None
     not_text: str | None = None
 
-    @property
+    @cached_property
     def specificity(self) -> int:
         """Score how narrow the rule is, from the number and kind of its conditions."""
         score = sum(weight for name, weight in _WEIGHTS.items() if getattr(self, name))
@@ -305,6 +306,8 @@ def _decide(rules: list[Rule]) -> Hit | None:
     """Pick one rule: highest priority, then most specific, then lowest issue, then file order."""
     if not rules:
         return None
+    if len(rules) == 1:
+        return Hit(rule=rules[0])
     # sorted() is stable, so among equal ranks the earlier rule (file order) wins.
     winner = sorted(rules, key=_rank)[0]
     others = sorted({r.issue for r in rules} - {winner.issue})
