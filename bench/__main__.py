@@ -8,6 +8,7 @@ import sys
 # name -> module with a main(argv: list[str]) -> None; each area adds its own entry.
 BENCHES: dict[str, str] = {
     "matcher": "bench.matcher",
+    "signatures": "bench.signatures",
     "readers": "bench.reader_memory",
     "objective": "bench.objective",
     "ingest": "bench.ingest",

@@ -20,9 +20,12 @@ def test_bench_all_quick_prints_every_benchmark() -> None:
     assert done.returncode == 0, done.stderr
     table = [line for line in done.stdout.splitlines() if line.startswith("| ")]
     assert table[0].startswith("| benchmark | case | figure |")
+    assert "load " in done.stdout
+    assert any("fair loop" in line for line in table)
+    assert any("bare HMAC endpoint" in line for line in table)
     names = {line.split(" | ")[0].removeprefix("| ") for line in table[1:]}
     assert names == {
-        "matcher", "catastrophic regex", "ingest over HTTP", "objective/report",
+        "matcher", "signatures", "catastrophic regex", "ingest over HTTP", "objective/report",
         "signed webhooks", "peak memory",
     }  # fmt: skip
     assert any("postgres" in line for line in table if "ingest over HTTP" in line)

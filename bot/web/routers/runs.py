@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Annotated
 
+import anyio
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
@@ -24,6 +25,9 @@ from bot.web.errors import ApiError, error_responses
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["runs"])
+# Ingests run in worker threads, but they share the GIL with the event loop: a few at a time
+# leave it free often enough to answer other requests; the rest wait here without costing CPU.
+_INGESTS = anyio.Semaphore(2)
 
 
 class RegressionOut(BaseModel):
@@ -145,8 +149,10 @@ async def upload_run(
         check_meta(meta)
     limit = context.settings.max_report_bytes
     raw = await read_capped(request, limit, "report")
-    data = decode_body(raw, request.headers.get("content-encoding"), limit)
-    with _bad_meta_is_422():
-        result = await run_in_threadpool(context.ingest, data, meta)
+    encoding = request.headers.get("content-encoding")
+    async with _INGESTS:  # gunzip and ingest off the event loop, a few at a time
+        data = await run_in_threadpool(decode_body, raw, encoding, limit)
+        with _bad_meta_is_422():
+            result = await run_in_threadpool(context.ingest, data, meta)
     log.info("run %s %s for suite %s", result.run_id, "stored" if result.created else "seen", suite)
     return _answer(result)
