@@ -109,3 +109,21 @@ def test_reports_past_the_size_limit_are_refused(engine: Engine) -> None:
         with pytest.raises(TriageError) as raised:
             ingest(engine, data, max_bytes=1000)
         assert raised.value.reason == "too_large"
+
+
+def test_multi_member_gzip_is_digested_as_it_is_read(
+    pytester: pytest.Pytester, engine: Engine
+) -> None:
+    """Two reportlogs sharing their first gzip member are two runs; a re-upload is one."""
+    lines = run_pytest_reports(pytester, SUITE)[ReportFormat.REPORT_LOG].read_bytes()
+    head, _, rest = lines.partition(b"\n")
+    first = gzip.compress(head + b"\n", mtime=0)
+    whole = first + gzip.compress(rest, mtime=0)
+    fewer = first + gzip.compress(b"\n".join(rest.split(b"\n")[:-3]) + b"\n", mtime=0)
+    one = ingest(engine, whole)
+    two = ingest(engine, fewer, n=1)
+    assert one.created
+    assert two.created
+    assert two.run_id != one.run_id
+    again = ingest(engine, whole + b"\x00\x00", n=2)
+    assert (again.created, again.run_id) == (False, one.run_id)
