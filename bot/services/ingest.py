@@ -25,6 +25,7 @@ from bot.ports import (
     UnitOfWork,
 )
 from bot.services.links import match_failures
+from bot.services.rejudge import mark_flaky
 from bot.services.run_meta import RunMeta, aware, check_meta, check_started
 
 
@@ -103,6 +104,16 @@ def ingest_run(
         suite=meta.suite, environment=meta.environment, tests=run.tests, run_id=run_id, at=started
     )
     uow.clusters.record(hits=_cluster_hits(meta.suite, started, failures, verdicts))
+    flaky = {v.nodeid for v in verdicts if v.classification is Classification.FLAKY}
+    mark_flaky(
+        uow,
+        suite=meta.suite,
+        environment=meta.environment,
+        nodeids=flaky,
+        before=started,
+        now=aware(now),
+        policy=options.flaky,
+    )
     summary = summarise(new_run.counts, verdicts)
     return IngestResult(run_id=run_id, created=True, summary=summary, verdicts=tuple(verdicts))
 

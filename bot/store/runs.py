@@ -140,7 +140,7 @@ def _failure_values(f: FailureRecord) -> dict[str, Any]:
     }
 
 
-def _failure_record(row: Any) -> FailureRecord:
+def failure_record(row: Any) -> FailureRecord:
     return FailureRecord(
         run_id=row.run_id,
         suite=row.suite,
@@ -192,7 +192,7 @@ class SqlFailures:
 
     def for_run(self, *, run_id: int) -> list[FailureRecord]:
         query = select(_FAILURES).where(_FAILURES.c.run_id == run_id).order_by(_FAILURES.c.id)
-        return [_failure_record(r) for r in self.session.execute(query)]
+        return [failure_record(r) for r in self.session.execute(query)]
 
     def replay(self, *, since: datetime | None) -> Iterator[FailureRecord]:
         """Yield stored failures, flaky passes excluded, oldest first, in batches by id."""
@@ -205,4 +205,4 @@ class SqlFailures:
             if not rows:
                 return
             last = rows[-1].id
-            yield from (_failure_record(r) for r in rows)
+            yield from (failure_record(r) for r in rows)

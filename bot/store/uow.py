@@ -12,6 +12,7 @@ from bot.ports import (
     ClusterRepository,
     FailureRepository,
     IssueStateRepository,
+    JudgementRepository,
     LinkRepository,
     Outbox,
     ReadModels,
@@ -21,6 +22,7 @@ from bot.ports import (
 )
 from bot.store.engine import IMMEDIATE
 from bot.store.history import SqlClusters, SqlTestStates
+from bot.store.judgements import SqlJudgements
 from bot.store.links import SqlIssueStates, SqlLinks, SqlReadModels
 from bot.store.outbox import OutboxRepository
 from bot.store.runs import SqlFailures, SqlRuns
@@ -89,6 +91,7 @@ class SqlUnitOfWork(SessionUnitOfWork):
     links: LinkRepository
     reads: ReadModels
     writeback: WritebackHistory
+    judgements: JudgementRepository
 
     def __init__(
         self, engine: Engine, *, write: bool = True, outbox: OutboxFactory | None = None
@@ -105,6 +108,7 @@ class SqlUnitOfWork(SessionUnitOfWork):
         self.links = SqlLinks(session)
         self.reads = SqlReadModels(session)
         self.writeback = SqlWritebackHistory(session)
+        self.judgements = SqlJudgements(session)
 
 
 def unit_of_work_factory(engine: Engine, *, write: bool = True) -> Callable[[], SqlUnitOfWork]:

@@ -23,7 +23,7 @@ from bot.store.outbox_queue import SqlOutboxQueue
 from bot.web import dashboard, metrics, objective
 from bot.web.deps import AppContext
 from bot.web.errors import install_error_handlers
-from bot.web.routers import api, health, outbox, runs, webhook
+from bot.web.routers import api, health, judgements, outbox, runs, webhook
 from bot.web.wiring import SqlWebhookActions, webhook_config
 
 log = logging.getLogger(__name__)
@@ -113,6 +113,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     context.engine = make_engine(
         settings.database_url, busy_timeout_ms=settings.sqlite_busy_timeout_ms
     )
+    await asyncio.to_thread(judgements.rejudge_at_start, context)  # knowledge changed: re-judge
     loops = _start_loops(context)
     log.info("triage-bot ready (%s)", "GitHub dry-run" if context.dry_run else "GitHub live")
     try:
@@ -157,6 +158,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(health.router)
     app.include_router(runs.router)
     app.include_router(api.router)
+    app.include_router(judgements.router)
     app.include_router(webhook.router)
     app.include_router(outbox.router)
     # objective.router carries the lifespan that loads the criteria and starts the scheduler.

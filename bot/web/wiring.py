@@ -119,7 +119,10 @@ class SqlWebhookActions:
 
     def execute(self, command: Command, *, issue: int, user: str, now: datetime) -> str:
         with self._uow() as uow:
-            text = run_command(uow, self._known(), command, issue=issue, user=user, now=now)
+            text = run_command(
+                uow, self._known(), command, issue=issue, user=user, now=now,
+                kb=self.context.kb, policy=IngestOptions.from_settings(self.context.settings).flaky,
+            )  # fmt: skip
             uow.commit()
         return text
 
