@@ -263,6 +263,26 @@ class ReadModels(Protocol):
 
 
 @dataclass(frozen=True, slots=True)
+class RunIdentity:
+    """What identifies a stored run whatever its format: content key, start, test durations."""
+
+    run_id: int
+    content_key: str
+    started_at: datetime
+    durations: tuple[float, ...]
+
+
+class RunIdentityRepository(Protocol):
+    def candidates(
+        self, *, suite: str, environment: str, key: str, start: datetime, end: datetime
+    ) -> list[RunIdentity]:
+        """Stored runs of the suite with this content key that started in [start, end]."""
+        ...
+
+    def add(self, *, suite: str, environment: str, identity: RunIdentity) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
 class StoredFailure:
     """A stored failure row with its id, as re-judging reads it."""
 
@@ -349,6 +369,7 @@ class UnitOfWork(Protocol):
     outbox: Outbox
     writeback: WritebackHistory
     judgements: JudgementRepository
+    identities: RunIdentityRepository
 
     def __enter__(self) -> Self: ...
 

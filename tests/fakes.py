@@ -26,6 +26,8 @@ from bot.ports import LinkRepository as _LinkRepository, RunRepository as _RunRe
 from bot.ports import TestStateRepository as _TestStateRepository  # noqa: E402, RUF100
 from bot.ports import JudgementChange as _JudgementChange, StoredFailure as _StoredFailure  # noqa: E402, RUF100
 from bot.ports import JudgementRepository as _JudgementRepository  # noqa: E402, RUF100
+from bot.ports import RunIdentity as _RunIdentity  # noqa: E402, RUF100
+from bot.ports import RunIdentityRepository as _RunIdentityRepository  # noqa: E402, RUF100
 # isort: on
 
 
@@ -44,6 +46,7 @@ class FakeStore:
         self.commits = 0
         self.judgement_changes: list[_JudgementChange] = []
         self.knowledge_digests: list[str] = []
+        self.identities: list[tuple[str, str, _RunIdentity]] = []
 
 
 class _FakeRuns:
@@ -349,6 +352,24 @@ class _FakeJudgements:
         self.s.knowledge_digests.append(digest)
 
 
+class _FakeRunIdentities:
+    def __init__(self, store: FakeStore) -> None:
+        self.s = store
+
+    def candidates(
+        self, *, suite: str, environment: str, key: str, start: _st_datetime, end: _st_datetime
+    ) -> list[_RunIdentity]:
+        return [
+            i
+            for su, env, i in self.s.identities
+            if (su, env, i.content_key) == (suite, environment, key)
+            and start <= i.started_at <= end
+        ]
+
+    def add(self, *, suite: str, environment: str, identity: _RunIdentity) -> None:
+        self.s.identities.append((suite, environment, identity))
+
+
 class FakeOutbox:
     """Keeps intents by key, like the outbox table's unique key."""
 
@@ -376,6 +397,7 @@ class FakeUnitOfWork:
         self.outbox: _Outbox = FakeOutbox(self.store)
         self.writeback = FakeWritebackHistory()
         self.judgements: _JudgementRepository = _FakeJudgements(self.store)
+        self.identities: _RunIdentityRepository = _FakeRunIdentities(self.store)
 
     def __enter__(self) -> FakeUnitOfWork:
         return self

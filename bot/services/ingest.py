@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from bot.config import Settings
@@ -26,6 +26,7 @@ from bot.ports import (
 )
 from bot.services.links import match_failures
 from bot.services.rejudge import mark_flaky
+from bot.services.run_identity import same_run
 from bot.services.run_meta import RunMeta, aware, check_meta, check_started
 
 
@@ -88,6 +89,9 @@ def ingest_run(
         return stored_result(uow, existing)
     started = aware(meta.started_at or run.created or now)
     check_started(started, now=aware(now))
+    identity, same = same_run(uow, run, meta, now=aware(now))
+    if same is not None:
+        return stored_result(uow, same)
     failures = [*run.failures, *_flaky_passes(run)]
     verdicts = _classify_all(uow, kb, failures, meta=meta, started=started, options=options)
     new_run = _new_run(run, meta, digest, started=started, now=now, kb_digest=kb.digest)
@@ -99,6 +103,9 @@ def ingest_run(
         return stored_result(uow, winner)
     uow.failures.add_many(
         rows=[_record(run_id, new_run, f, v) for f, v in zip(failures, verdicts, strict=True)]
+    )
+    uow.identities.add(
+        suite=meta.suite, environment=meta.environment, identity=replace(identity, run_id=run_id)
     )
     uow.tests.record_run(
         suite=meta.suite, environment=meta.environment, tests=run.tests, run_id=run_id, at=started

@@ -16,12 +16,14 @@ from bot.ports import (
     LinkRepository,
     Outbox,
     ReadModels,
+    RunIdentityRepository,
     RunRepository,
     TestStateRepository,
     WritebackHistory,
 )
 from bot.store.engine import IMMEDIATE
 from bot.store.history import SqlClusters, SqlTestStates
+from bot.store.identities import SqlRunIdentities
 from bot.store.judgements import SqlJudgements
 from bot.store.links import SqlIssueStates, SqlLinks, SqlReadModels
 from bot.store.outbox import OutboxRepository
@@ -92,6 +94,7 @@ class SqlUnitOfWork(SessionUnitOfWork):
     reads: ReadModels
     writeback: WritebackHistory
     judgements: JudgementRepository
+    identities: RunIdentityRepository
 
     def __init__(
         self, engine: Engine, *, write: bool = True, outbox: OutboxFactory | None = None
@@ -109,6 +112,7 @@ class SqlUnitOfWork(SessionUnitOfWork):
         self.reads = SqlReadModels(session)
         self.writeback = SqlWritebackHistory(session)
         self.judgements = SqlJudgements(session)
+        self.identities = SqlRunIdentities(session)
 
 
 def unit_of_work_factory(engine: Engine, *, write: bool = True) -> Callable[[], SqlUnitOfWork]:

@@ -1,4 +1,6 @@
-"""judgement changes and knowledge versions: re-judged history is recorded
+"""judgement changes, knowledge versions and run identities
+
+Re-judged history is recorded; a run is found again by its content in any format.
 
 Revision ID: 0005
 Revises: 0001
@@ -53,8 +55,29 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
     )
 
+    op.create_table(
+        "run_identities",
+        sa.Column("run_id", sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column("suite", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+        sa.Column("environment", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+        sa.Column("content_key", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+        sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("durations", sa.JSON(), nullable=False),
+        sa.ForeignKeyConstraint(["run_id"], ["runs.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("run_id"),
+    )
+    with op.batch_alter_table("run_identities", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_run_identities_key",
+            ["suite", "environment", "content_key", "started_at"],
+            unique=False,
+        )
+
 
 def downgrade() -> None:
+    with op.batch_alter_table("run_identities", schema=None) as batch_op:
+        batch_op.drop_index("ix_run_identities_key")
+    op.drop_table("run_identities")
     op.drop_table("knowledge_versions")
     with op.batch_alter_table("judgement_changes", schema=None) as batch_op:
         batch_op.drop_index("ix_judgement_changes_run")
