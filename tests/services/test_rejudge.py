@@ -11,15 +11,18 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import Engine
 
+from bot.config import Settings
 from bot.core.classify import FlakyPolicy, is_regression
 from bot.core.model import Phase
 from bot.core.signature import fingerprint
 from bot.core.webhook import LinkCommand, StatusCommand, UnlinkCommand, WrongCommand
 from bot.ports import FailureRecord
 from bot.services.ingest import IngestOptions, ingest_run
+from bot.services.objective import objective
 from bot.services.rejudge import rejudge_knowledge
 from bot.services.run_meta import RunMeta
 from bot.services.webhook_commands import run_command
+from bot.store.reports import uow_factory
 from bot.store.uow import SqlUnitOfWork
 from tests.store.helpers import REDIS_DOWN, day, engine_for, failure, knowledge, make_run
 
@@ -65,10 +68,18 @@ def _regressions(engine: Engine) -> int:
     return sum(1 for r in _rows(engine) if is_regression(r.classification, r.category))
 
 
+def _resets(engine: Engine, at: int) -> list[str]:
+    """The objective's streak resets, as the API and dashboard compute them."""
+    settings = Settings(_env_file=None, database_url="sqlite://")  # type: ignore[call-arg]
+    found = objective(uow_factory(engine), suite="e2e", at=day(at), settings=settings)
+    return [r.nodeid for r in found.resets]
+
+
 def test_knowledge_change_links_old_failures_and_removes_their_resets(engine: Engine) -> None:
     _ingest(engine, {0: [AUTH_DOWN], 1: [AUTH_DOWN], 2: ["t::login"]})
     assert [r.classification for r in _rows(engine)] == ["new", "persistent"]
     assert _regressions(engine) == 1
+    assert _resets(engine, 3) == ["t::login"]
     v2 = knowledge(**{"issues/1087-auth.toml": AUTH})
     with SqlUnitOfWork(engine) as uow:
         first = rejudge_knowledge(uow, knowledge(), now=day(3))  # history's own knowledge
@@ -86,6 +97,7 @@ def test_knowledge_change_links_old_failures_and_removes_their_resets(engine: En
     ]
     assert {(c.after_issue, c.reason) for c in result.changes} == {(1087, "knowledge")}
     assert _regressions(engine) == 0
+    assert _resets(engine, 3) == []
     assert {r.known_issue for r in _rows(engine)} == {1087}
     assert (clusters, total) == ([], 0)  # no unmatched failure left in the cluster
     with SqlUnitOfWork(engine, write=False) as uow:
@@ -153,9 +165,11 @@ def test_a_test_judged_flaky_turns_its_earlier_new_failures_flaky(engine: Engine
     _ingest(engine, {0: [timeout], 1: ["t::wobbly"], 2: [timeout], 3: ["t::wobbly"]})
     assert [r.classification for r in _rows(engine)] == ["new", "new"]
     assert _regressions(engine) == 2
+    assert _resets(engine, 4) == ["t::wobbly", "t::wobbly"]
     _ingest(engine, {4: [timeout]})
     assert [r.classification for r in _rows(engine)] == ["flaky"] * 3
     assert _regressions(engine) == 0
+    assert _resets(engine, 5) == []
     with SqlUnitOfWork(engine, write=False) as uow:
         changes, total = uow.judgements.changes(run_id=None, offset=0, limit=10)
     assert total == 2
