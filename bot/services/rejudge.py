@@ -12,7 +12,7 @@ is new or persistent by the suite's history before it.
 from __future__ import annotations
 
 import fnmatch
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -59,17 +59,31 @@ def _state_when(state: IssueState | None, started: datetime) -> str | None:
     return state.state
 
 
-def _prior(uow: UnitOfWork, row: StoredFailure, window: int) -> Prior:
-    """The test's letters in the suite's runs before the failure's run, oldest first."""
-    r = row.record
-    run_ids = uow.runs.previous(
-        suite=r.suite, environment=r.environment, before=r.started_at, limit=max(window - 1, 1)
-    )
-    seen = uow.failures.outcomes(run_ids=run_ids, nodeids={r.nodeid})
-    return Prior("".join(letter(seen[i].get(r.nodeid, "passed")) for i in reversed(run_ids)))
+def _priors(uow: UnitOfWork, rows: Sequence[StoredFailure], window: int) -> dict[int, Prior]:
+    """Each failure's test letters in the suite's runs before its run, oldest first.
+
+    Two queries per run touched, not per failure: a knowledge change that unlinks thousands
+    of failures reads each run's predecessors once.
+    """
+    by_run: dict[int, list[StoredFailure]] = {}
+    for row in rows:
+        by_run.setdefault(row.record.run_id, []).append(row)
+    priors: dict[int, Prior] = {}
+    for group in by_run.values():
+        r = group[0].record
+        run_ids = uow.runs.previous(
+            suite=r.suite, environment=r.environment, before=r.started_at, limit=max(window - 1, 1)
+        )
+        seen = uow.failures.outcomes(run_ids=run_ids, nodeids={g.record.nodeid for g in group})
+        for g in group:
+            letters = (letter(seen[i].get(g.record.nodeid, "passed")) for i in reversed(run_ids))
+            priors[g.id] = Prior("".join(letters))
+    return priors
 
 
-def _classification(uow: UnitOfWork, ctx: _Context, row: StoredFailure, match: Match | None) -> str:
+def _classification(
+    ctx: _Context, row: StoredFailure, match: Match | None, priors: Mapping[int, Prior]
+) -> str:
     r = row.record
     if match is not None:
         if match.issue == r.known_issue and r.classification in _MATCHED:
@@ -84,9 +98,12 @@ def _classification(uow: UnitOfWork, ctx: _Context, row: StoredFailure, match: M
         ).value
     if r.classification not in _MATCHED:
         return r.classification
-    prior = _prior(uow, row, ctx.policy.window)
     return classify(
-        outcome=Outcome(r.outcome), match=None, issue_state=None, prior=prior, policy=ctx.policy
+        outcome=Outcome(r.outcome),
+        match=None,
+        issue_state=None,
+        prior=priors.get(row.id, Prior()),
+        policy=ctx.policy,
     ).value
 
 
@@ -100,17 +117,24 @@ def _judge(
     now: datetime,
 ) -> list[JudgementChange]:
     failures = [to_failure(r.record) for r in rows]
-    matches = match_failures(ctx.kb, uow.links.links(), failures)
+    matches = list(match_failures(ctx.kb, uow.links.links(), failures))
+    for i, (row, found) in enumerate(zip(rows, matches, strict=True)):
+        key = (row.record.run_id, row.record.nodeid)
+        if found is not None and ctx.wrong.get(key, 0) == found.issue:
+            matches[i] = None  # a person said this failure is not that issue
+    lost = [
+        row
+        for row, match in zip(rows, matches, strict=True)
+        if match is None and row.record.classification in _MATCHED
+    ]
+    priors = _priors(uow, lost, ctx.policy.window)
     changes: list[JudgementChange] = []
-    for row, failure, found in zip(rows, failures, matches, strict=True):
+    for row, failure, match in zip(rows, failures, matches, strict=True):
         r = row.record
-        match = found
-        if found is not None and ctx.wrong.get((r.run_id, r.nodeid), 0) == found.issue:
-            match = None  # a person said this failure is not that issue
         after = (
             match.issue if match else None,
             match.rule if match else None,
-            _classification(uow, ctx, row, match),
+            _classification(ctx, row, match, priors),
             ctx.kb.category(failure, match).value,
         )
         if after == (r.known_issue, r.rule, r.classification, r.category):
