@@ -25,6 +25,7 @@ from bot.ports import GitHubGateway, IssueStateReader, ReportsUowFactory
 from bot.services.ingest import IngestOptions, IngestResult
 from bot.services.issue_sync import refresh_issue_states
 from bot.services.outbox import OutboxSender, SenderConfig
+from bot.services.rejudge import rejudge_knowledge
 from bot.services.run_meta import RunMeta
 from bot.services.webhook_ports import WebhookConfig, WebhookPorts
 from bot.services.writeback import ingest_and_plan, plan_lifecycle, policy_config
@@ -189,6 +190,19 @@ class Components:
             return
         if planned:
             log.info("issue lifecycle pass planned %d comment(s)", planned)
+
+    def rejudge_stored(self) -> None:
+        """Re-judge stored failures when the loaded knowledge base is not the one last judged."""
+        with self.uow() as uow:
+            result = rejudge_knowledge(
+                uow, self.kb, now=self.clock(), policy=self.ingest_options.flaky
+            )
+            uow.commit()
+        if result is not None:
+            log.info(
+                "knowledge base %s: re-judged %d stored failures, %d changed",
+                self.kb.digest[:12], result.scanned, len(result.changes),
+            )  # fmt: skip
 
     def issue_reader(self) -> IssueStateReader | None:
         """The gateway that can read issues: a dry run with credentials reads through."""

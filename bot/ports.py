@@ -266,6 +266,100 @@ class ReadModels(Protocol):
     def rule_stats(self) -> list[RuleStats]: ...
 
 
+@dataclass(frozen=True, slots=True)
+class RunIdentity:
+    """What identifies a stored run whatever its format: content key, start, test durations."""
+
+    run_id: int
+    content_key: str
+    started_at: datetime
+    durations: tuple[float, ...]
+
+
+class RunIdentityRepository(Protocol):
+    def candidates(
+        self, *, suite: str, environment: str, key: str, start: datetime, end: datetime
+    ) -> list[RunIdentity]:
+        """Stored runs of the suite with this content key that started in [start, end]."""
+        ...
+
+    def add(self, *, suite: str, environment: str, identity: RunIdentity) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class StoredFailure:
+    """A stored failure row with its id, as re-judging reads it."""
+
+    id: int
+    record: FailureRecord
+
+
+@dataclass(frozen=True, slots=True)
+class JudgementChange:
+    """One stored failure whose judgement moved: what it was, what it is, why, when."""
+
+    failure_id: int
+    run_id: int
+    suite: str
+    nodeid: str
+    before_issue: int | None
+    before_rule: str | None
+    before_classification: str
+    before_category: str
+    after_issue: int | None
+    after_rule: str | None
+    after_classification: str
+    after_category: str
+    reason: str  # knowledge, link, unlink, wrong or flaky
+    detail: str
+    at: datetime
+
+
+class JudgementRepository(Protocol):
+    """Stored failures to re-judge, their updates, and the record of every change."""
+
+    def scan(
+        self,
+        *,
+        fingerprint: str | None = None,
+        rule: str | None = None,
+        after_id: int = 0,
+        limit: int = 2000,
+    ) -> list[StoredFailure]:
+        """Failures (flaky passes excluded) by id, optionally of one fingerprint or rule."""
+        ...
+
+    def of_tests(
+        self, *, suite: str, environment: str, nodeids: Collection[str], run_ids: Sequence[int]
+    ) -> list[StoredFailure]:
+        """The given tests' failures (flaky passes excluded) in the given runs."""
+        ...
+
+    def wrong(self) -> dict[tuple[int, str], int | None]:
+        """(run id, node id) -> the issue a person said was wrong for that failure."""
+        ...
+
+    def apply(self, *, changes: Sequence[JudgementChange]) -> None:
+        """Update the failures to their new judgement and record each change."""
+        ...
+
+    def recount_clusters(self, *, fingerprints: Collection[str]) -> None:
+        """Recount these clusters from the unmatched failures now stored; drop empty ones."""
+        ...
+
+    def changes(
+        self, *, run_id: int | None, offset: int, limit: int
+    ) -> tuple[list[JudgementChange], int]:
+        """Recorded changes, newest first, and their total."""
+        ...
+
+    def knowledge_digest(self) -> str | None:
+        """The digest of the knowledge base history was last judged with."""
+        ...
+
+    def set_knowledge_digest(self, *, digest: str, at: datetime, changed: int) -> None: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction over every repository; leaving without commit() rolls back."""
 
@@ -278,6 +372,8 @@ class UnitOfWork(Protocol):
     reads: ReadModels
     outbox: Outbox
     writeback: WritebackHistory
+    judgements: JudgementRepository
+    identities: RunIdentityRepository
 
     def __enter__(self) -> Self: ...
 

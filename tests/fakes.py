@@ -25,6 +25,10 @@ from bot.ports import FailureRepository as _FailureRepository, ReadModels as _Re
 from bot.ports import IssueStateRepository as _IssueStateRepository  # noqa: E402, RUF100
 from bot.ports import LinkRepository as _LinkRepository, RunRepository as _RunRepository  # noqa: E402, RUF100
 from bot.ports import TestStateRepository as _TestStateRepository  # noqa: E402, RUF100
+from bot.ports import JudgementChange as _JudgementChange, StoredFailure as _StoredFailure  # noqa: E402, RUF100
+from bot.ports import JudgementRepository as _JudgementRepository  # noqa: E402, RUF100
+from bot.ports import RunIdentity as _RunIdentity  # noqa: E402, RUF100
+from bot.ports import RunIdentityRepository as _RunIdentityRepository  # noqa: E402, RUF100
 # isort: on
 
 
@@ -41,6 +45,9 @@ class FakeStore:
         self.wrong: dict[tuple[int, str], str | None] = {}
         self.intents: dict[str, _StIntent] = {}
         self.commits = 0
+        self.judgement_changes: list[_JudgementChange] = []
+        self.knowledge_digests: list[str] = []
+        self.identities: list[tuple[str, str, _RunIdentity]] = []
 
 
 class _FakeRuns:
@@ -258,6 +265,118 @@ class _FakeReadModels:
         )
 
 
+class _FakeJudgements:
+    """Failure ids are 1-based positions in the store's failure list."""
+
+    def __init__(self, store: FakeStore) -> None:
+        self.s = store
+
+    def _rows(self) -> list[_StoredFailure]:
+        return [
+            _StoredFailure(i + 1, f) for i, f in enumerate(self.s.failures) if f.outcome != "flaky"
+        ]
+
+    def scan(
+        self,
+        *,
+        fingerprint: str | None = None,
+        rule: str | None = None,
+        after_id: int = 0,
+        limit: int = 2000,
+    ) -> list[_StoredFailure]:
+        rows = [
+            r
+            for r in self._rows()
+            if r.id > after_id
+            and fingerprint in (None, r.record.fingerprint)
+            and rule in (None, r.record.rule)
+        ]
+        return rows[:limit]
+
+    def of_tests(
+        self,
+        *,
+        suite: str,
+        environment: str,
+        nodeids: _StCollection[str],
+        run_ids: _StSequence[int],
+    ) -> list[_StoredFailure]:
+        return [
+            r
+            for r in self._rows()
+            if (r.record.suite, r.record.environment) == (suite, environment)
+            and r.record.nodeid in nodeids
+            and r.record.run_id in run_ids
+        ]
+
+    def wrong(self) -> dict[tuple[int, str], int | None]:
+        found: dict[tuple[int, str], int | None] = {}
+        for key in self.s.wrong:
+            issues = [f.known_issue for f in self.s.failures if (f.run_id, f.nodeid) == key]
+            found[key] = next((i for i in issues if i is not None), None)
+        return found
+
+    def apply(self, *, changes: _StSequence[_JudgementChange]) -> None:
+        for c in changes:
+            old = self.s.failures[c.failure_id - 1]
+            self.s.failures[c.failure_id - 1] = _st_replace(
+                old,
+                known_issue=c.after_issue,
+                rule=c.after_rule,
+                classification=c.after_classification,
+                category=c.after_category,
+            )
+        self.s.judgement_changes.extend(changes)
+
+    def recount_clusters(self, *, fingerprints: _StCollection[str]) -> None:
+        for fp in fingerprints:
+            rows = [
+                f
+                for f in self.s.failures
+                if f.fingerprint == fp and f.known_issue is None and f.outcome != "flaky"
+            ]
+            if not rows:
+                self.s.clusters.pop(fp, None)
+            elif fp in self.s.clusters:
+                self.s.clusters[fp] = _st_replace(
+                    self.s.clusters[fp],
+                    count=len(rows),
+                    runs=len({f.run_id for f in rows}),
+                    first_seen=min(f.started_at for f in rows),
+                    last_seen=max(f.started_at for f in rows),
+                )
+
+    def changes(
+        self, *, run_id: int | None, offset: int, limit: int
+    ) -> tuple[list[_JudgementChange], int]:
+        found = [c for c in reversed(self.s.judgement_changes) if run_id in (None, c.run_id)]
+        return found[offset : offset + limit], len(found)
+
+    def knowledge_digest(self) -> str | None:
+        return self.s.knowledge_digests[-1] if self.s.knowledge_digests else None
+
+    def set_knowledge_digest(self, *, digest: str, at: _st_datetime, changed: int) -> None:
+        self.s.knowledge_digests.append(digest)
+
+
+class _FakeRunIdentities:
+    def __init__(self, store: FakeStore) -> None:
+        self.s = store
+
+    def candidates(
+        self, *, suite: str, environment: str, key: str, start: _st_datetime, end: _st_datetime
+    ) -> list[_RunIdentity]:
+        return [
+            i
+            for su, env, i in self.s.identities
+            if (su, env, i.content_key) == (suite, environment, key)
+            and start <= i.started_at <= end
+        ]
+
+    def add(self, *, suite: str, environment: str, identity: _RunIdentity) -> None:
+        self.s.identities.append((suite, environment, identity))
+
+
 class FakeOutbox:
     """Keeps intents by key, like the outbox table's unique key."""
 
@@ -284,6 +403,8 @@ class FakeUnitOfWork:
         self.reads: _ReadModels = _FakeReadModels(self.store)
         self.outbox: _Outbox = FakeOutbox(self.store)
         self.writeback = FakeWritebackHistory()
+        self.judgements: _JudgementRepository = _FakeJudgements(self.store)
+        self.identities: _RunIdentityRepository = _FakeRunIdentities(self.store)
 
     def __enter__(self) -> FakeUnitOfWork:
         return self

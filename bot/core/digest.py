@@ -1,11 +1,20 @@
-"""Report digests: SHA-256 of the gzip-decoded bytes, so gzip or not gives the same digest."""
+"""Report digests (SHA-256 of the gzip-decoded bytes) and run identity (a run's content).
+
+The digest reads gzip exactly as the report reader does (bot/core/reports/limits.py): every
+concatenated member, trailing zero padding ignored. Reading only the first member made two
+different reports that share a first member look like one run.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import zlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from bot.core.errors import ReportError
+from bot.core.model import Outcome, Phase, ReportFormat, TestRun
 
 GZIP_MAGIC = b"\x1f\x8b"
 _CHUNK = 1 << 20
@@ -19,20 +28,98 @@ def report_digest(data: bytes, *, max_bytes: int) -> str:
             raise ReportError("too_large", f"report is larger than {max_bytes} bytes")
         sha.update(data)
         return sha.hexdigest()
-    decoder = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
-    total = 0
+    total, offset = 0, 0
     view = memoryview(data)
     try:
-        for start in range(0, len(data), _CHUNK):
-            chunk = decoder.decompress(view[start : start + _CHUNK], max_bytes + 1 - total)
-            while chunk:
-                total += len(chunk)
-                if total > max_bytes:
-                    raise ReportError("too_large", f"report is larger than {max_bytes} bytes")
-                sha.update(chunk)
-                chunk = decoder.decompress(decoder.unconsumed_tail, max_bytes + 1 - total)
+        while offset < len(data):
+            decoder = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
+            total, offset = _member(decoder, view, offset, sha, (total, max_bytes))
+            if not decoder.eof:
+                raise ReportError("bad_gzip", "report is not valid gzip: truncated")
+            # The next member, as the reader takes it; zero padding after the last is ignored.
+            while offset < len(data) and data[offset] == 0:
+                offset += 1
     except zlib.error as exc:
         raise ReportError("bad_gzip", f"report is not valid gzip: {exc}") from exc
-    if not decoder.eof:
-        raise ReportError("bad_gzip", "report is not valid gzip: truncated")
     return sha.hexdigest()
+
+
+def _member(
+    decoder: zlib._Decompress,
+    view: memoryview,
+    offset: int,
+    sha: hashlib._Hash,
+    budget: tuple[int, int],
+) -> tuple[int, int]:
+    """Feed the gzip member at offset into sha; budget is (decoded so far, cap).
+
+    Return the new decoded total and the offset where the member ends.
+    """
+    total, cap = budget
+    for start in range(offset, len(view), _CHUNK):
+        piece = view[start : start + _CHUNK]
+        chunk = decoder.decompress(piece, cap + 1 - total)
+        while chunk:
+            total += len(chunk)
+            if total > cap:
+                raise ReportError("too_large", f"report is larger than {cap} bytes")
+            sha.update(chunk)
+            chunk = decoder.decompress(decoder.unconsumed_tail, cap + 1 - total)
+        if decoder.eof:
+            return total, start + len(piece) - len(decoder.unused_data)
+    return total, len(view)
+
+
+# --- run identity: the same run in any format or serialisation is one run -------------------
+
+# What the three formats share of one pytest session: every test's node id and final outcome
+# (a non-strict xpass is "passed" in JUnit, so xpassed counts as passed), the node ids of
+# failed collectors, each test's duration (phases summed; JUnit rounds to the millisecond) and
+# the session's start (JUnit's timestamp; json-report's end time minus its duration; the
+# report-log's first test start, after collection).
+# JUnit rounds each test's time to the millisecond (an error of 0.5 ms at most); json-report
+# and the report log carry the same floats. Two sessions' timings of a real test differ by
+# more; only suites whose every test takes under a millisecond can look alike.
+DURATION_TOLERANCE_S = 0.0006
+# The report log's start comes after collection; the other two are the session's start.
+START_TOLERANCE_S = 30.0
+_SAME_OUTCOME = {Outcome.XPASSED: Outcome.PASSED}
+
+
+@dataclass(frozen=True, slots=True)
+class RunContent:
+    """A run's identity: a key over its tests and outcomes, its durations, its start."""
+
+    key: str
+    durations: tuple[float, ...]  # per test, in node id order
+    started: datetime | None
+    span: float  # the session's duration in seconds, 0.0 when the report does not say
+
+
+def run_content(run: TestRun) -> RunContent:
+    """Compute what identifies a run whatever format it was read from."""
+    tests = sorted(run.tests, key=lambda t: t.nodeid)
+    sha = hashlib.sha256(b"run-content-v1\n")
+    for t in tests:
+        outcome = _SAME_OUTCOME.get(t.outcome, t.outcome)
+        sha.update(f"{t.nodeid}\t{outcome.value}\n".encode())
+    for nodeid in sorted({f.nodeid for f in run.failures if f.phase is Phase.COLLECT}):
+        sha.update(f"{nodeid}\tcollect\n".encode())
+    span = run.duration or 0.0
+    started = run.created
+    if run.format is ReportFormat.JSON_REPORT and started is not None:
+        started -= timedelta(seconds=span)  # json-report's "created" is the session's end
+    durations = tuple(round(t.duration, 4) for t in tests)
+    return RunContent(key=sha.hexdigest(), durations=durations, started=started, span=span)
+
+
+def same_durations(a: Sequence[float], b: Sequence[float]) -> bool:
+    """Say whether two runs' per-test durations are the same measurements."""
+    return len(a) == len(b) and all(
+        abs(x - y) <= DURATION_TOLERANCE_S for x, y in zip(a, b, strict=True)
+    )
+
+
+def start_tolerance(content: RunContent) -> timedelta:
+    """How far two formats of one session may place its start (collection time, at most)."""
+    return timedelta(seconds=START_TOLERANCE_S + max(content.span, 0.0))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from bot.config import Settings
@@ -26,6 +26,8 @@ from bot.ports import (
     UnitOfWork,
 )
 from bot.services.links import match_failures
+from bot.services.rejudge import mark_flaky
+from bot.services.run_identity import same_run
 from bot.services.run_meta import RunMeta, aware, check_meta, check_started, redact_meta
 
 
@@ -91,6 +93,9 @@ def ingest_run(
     existing = uow.runs.find(suite=meta.suite, environment=meta.environment, digest=digest)
     if existing is not None:
         return stored_result(uow, existing)
+    identity, same = same_run(uow, run, meta, now=aware(now))
+    if same is not None:
+        return stored_result(uow, same)
     failures = [*run.failures, *_flaky_passes(run)]
     verdicts = _classify_all(uow, kb, failures, meta=meta, started=started, options=options)
     new_run = _new_run(run, meta, digest, started=started, now=now, kb_digest=kb.digest)
@@ -103,10 +108,23 @@ def ingest_run(
     uow.failures.add_many(
         rows=[_record(run_id, new_run, f, v) for f, v in zip(failures, verdicts, strict=True)]
     )
+    uow.identities.add(
+        suite=meta.suite, environment=meta.environment, identity=replace(identity, run_id=run_id)
+    )
     uow.tests.record_run(
         suite=meta.suite, environment=meta.environment, tests=run.tests, run_id=run_id, at=started
     )
     uow.clusters.record(hits=_cluster_hits(meta.suite, started, failures, verdicts))
+    flaky = {v.nodeid for v in verdicts if v.classification is Classification.FLAKY}
+    mark_flaky(
+        uow,
+        suite=meta.suite,
+        environment=meta.environment,
+        nodeids=flaky,
+        before=started,
+        now=aware(now),
+        policy=options.flaky,
+    )
     summary = summarise(new_run.counts, verdicts)
     return IngestResult(run_id=run_id, created=True, summary=summary, verdicts=tuple(verdicts))
 

@@ -5,16 +5,18 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 
+from bot.core.classify import FlakyPolicy
 from bot.core.webhook import (
     Command,
     LinkCommand,
     StatusCommand,
     UnlinkCommand,
     WebhookError,
+    WrongCommand,
     parse_run_id,
 )
-from bot.ports import UnitOfWork
-from bot.services import links
+from bot.ports import Knowledge, UnitOfWork
+from bot.services import links, rejudge
 
 # `/triage link GLOB` past this many stored failures needs `--confirm` (a setting).
 DEFAULT_LINK_CONFIRM_THRESHOLD = 200
@@ -86,11 +88,56 @@ def run_command(
     user: str,
     now: datetime,
     link_confirm_threshold: int = DEFAULT_LINK_CONFIRM_THRESHOLD,
+    kb: Knowledge | None = None,
+    policy: FlakyPolicy | None = None,
 ) -> str:
     """Apply a command on `issue` in the caller's transaction; return the reply text.
 
+    With `kb`, link, unlink and wrong also re-judge the stored failures they touch.
     Raises TriageError (bad pattern, unknown run or test) for the caller to answer.
     """
+    text = _run(
+        uow, known, command, issue=issue, user=user, now=now,
+        link_confirm_threshold=link_confirm_threshold,
+    )  # fmt: skip
+    if kb is None or isinstance(command, StatusCommand):
+        return text
+    if isinstance(command, LinkCommand) and issue not in known:
+        return text  # nothing was linked
+    return text + _rejudged(uow, kb, command, user=user, now=now, policy=policy)
+
+
+def _rejudged(
+    uow: UnitOfWork, kb: Knowledge, command: LinkCommand | UnlinkCommand | WrongCommand, *,
+    user: str, now: datetime,
+    policy: FlakyPolicy | None,
+) -> str:  # fmt: skip
+    """Re-judge what the command touched; say how many stored failures moved."""
+    detail = f"/triage {command.__class__.__name__.removesuffix('Command').lower()} by @{user}"
+    if isinstance(command, LinkCommand | UnlinkCommand):
+        kind, pattern = links.parse_target(command.pattern)
+        reason = rejudge.LINK if isinstance(command, LinkCommand) else rejudge.UNLINK
+        result = rejudge.rejudge_target(
+            uow, kb, kind=kind, pattern=pattern, reason=reason,
+            detail=f"{detail}: {pattern}", now=now, policy=policy,
+        )  # fmt: skip
+    else:
+        try:
+            run_id = parse_run_id(command.run_id)
+        except WebhookError:
+            return ""  # the reply already says it is not a run id
+        result = rejudge.rejudge_failure(
+            uow, kb, run_id=run_id, nodeid=command.nodeid,
+            reason=rejudge.WRONG, detail=detail, now=now, policy=policy,
+        )  # fmt: skip
+    n = len(result.changes)
+    return f" Re-judged {n} stored failure{'' if n == 1 else 's'}."
+
+
+def _run(
+    uow: UnitOfWork, known: Mapping[int, str], command: Command, *, issue: int, user: str,
+    now: datetime, link_confirm_threshold: int,
+) -> str:  # fmt: skip
     if isinstance(command, StatusCommand):
         return _status(uow, known, issue)
     if isinstance(command, LinkCommand):

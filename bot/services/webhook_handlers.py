@@ -101,8 +101,9 @@ def _command(
     event: CommentEvent,
     known: dict[int, str],
     now: datetime,
-    config: WebhookConfig,
+    ports: WebhookPorts,
 ) -> tuple[str, str]:
+    config, kb, policy = ports.config, ports.kb, ports.ingest_options.flaky
     try:
         command = parse_command(event.body)
     except WebhookError as exc:
@@ -112,7 +113,7 @@ def _command(
     try:
         text = run_command(
             uow, known, command, issue=event.issue_number, user=event.user_login, now=now,
-            link_confirm_threshold=config.link_confirm_threshold,
+            link_confirm_threshold=config.link_confirm_threshold, kb=kb, policy=policy,
         )  # fmt: skip
     except TriageError as exc:
         uow.rollback()  # nothing of the command is applied; the reply says why
@@ -133,7 +134,7 @@ def handle_comment(event: CommentEvent, ports: WebhookPorts, now: datetime) -> S
             text = f"/triage commands need write access to this repository; you have {role}."
             outcome = f"refused {event.user_login} ({role})"
         else:
-            text, outcome = _command(uow, event, ports.known(), now, ports.config)
+            text, outcome = _command(uow, event, ports.known(), now, ports)
         key = f"triage-reply-{event.comment_id}"
         reply = PostComment(event.issue_number, f"@{event.user_login} {text}", key)
         uow.outbox.enqueue([reply], now=now)

@@ -139,22 +139,41 @@ class SqlReadModels:
         ]
 
     def rule_stats(self) -> list[RuleStats]:
-        """Count each rule's matches and the wrong matches people reported."""
+        """Count each rule's matches and the wrong matches people reported.
+
+        A failure marked wrong is re-judged without the rule, yet the rule did claim it: such
+        a failure still counts as one of the rule's matches, so precision stays 1 - wrong/matches.
+        """
         matches = (
             select(_FAILURES.c.rule, _FAILURES.c.known_issue, func.count())
             .where(_FAILURES.c.rule.is_not(None), _FAILURES.c.known_issue.is_not(None))
             .group_by(_FAILURES.c.rule, _FAILURES.c.known_issue)
         )
-        wrong_query = (
-            select(_WRONG.c.rule, func.count())
-            .where(_WRONG.c.rule.is_not(None))
-            .group_by(_WRONG.c.rule)
-        )
-        wrong = {rule: int(n) for rule, n in self.session.execute(wrong_query)}
+        counts = {(rule, issue): int(n) for rule, issue, n in self.session.execute(matches)}
+        wrong: dict[str, int] = {}
+        for rule, issue, still_matched in self._wrong_marks():
+            wrong[rule] = wrong.get(rule, 0) + 1
+            if not still_matched:
+                counts[(rule, issue)] = counts.get((rule, issue), 0) + 1
         return sorted(
-            (
-                RuleStats(rule, issue, int(n), wrong.get(rule, 0))
-                for rule, issue, n in self.session.execute(matches)
-            ),
+            (RuleStats(rule, issue, n, wrong.get(rule, 0)) for (rule, issue), n in counts.items()),
             key=lambda r: (r.issue, r.rule),
         )
+
+    def _wrong_marks(self) -> list[tuple[str, int, bool]]:
+        """Each wrong mark's rule and issue, and whether its failure still carries that rule."""
+        marks = self.session.execute(
+            select(_WRONG.c.rule, _WRONG.c.issue, _WRONG.c.run_id, _WRONG.c.nodeid).where(
+                _WRONG.c.rule.is_not(None), _WRONG.c.issue.is_not(None)
+            )
+        ).all()
+        if not marks:
+            return []
+        held = self.session.execute(
+            select(_FAILURES.c.run_id, _FAILURES.c.nodeid, _FAILURES.c.rule).where(
+                _FAILURES.c.run_id.in_({m.run_id for m in marks}),
+                _FAILURES.c.rule.is_not(None),
+            )
+        )
+        carried = {(r.run_id, r.nodeid, r.rule) for r in held}
+        return [(m.rule, m.issue, (m.run_id, m.nodeid, m.rule) in carried) for m in marks]

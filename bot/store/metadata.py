@@ -9,7 +9,12 @@ from sqlmodel import SQLModel
 
 # A fixed list: the optional modules belong to other areas and may not exist yet.
 _REQUIRED = ("bot.store.tables",)
-_OPTIONAL = ("bot.store.outbox", "bot.store.deliveries", "bot.store.reports")
+_OPTIONAL = (
+    "bot.store.outbox",
+    "bot.store.deliveries",
+    "bot.store.reports",
+    "bot.store.judgements",
+)
 
 
 def load_all_tables() -> MetaData:

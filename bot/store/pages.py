@@ -13,7 +13,7 @@ from bot.ports import ClusterRecord, FailureRecord, TestState
 from bot.store.common import maybe_utc, utc
 from bot.store.history import _cluster_record
 from bot.store.outbox import DEAD, CommentRecord, OutboxRow
-from bot.store.runs import _failure_record
+from bot.store.runs import failure_record
 from bot.store.tables import Cluster, FailureRow
 from bot.store.tables import TestState as TestStateRow
 from bot.store.uow import SqlUnitOfWork
@@ -81,7 +81,7 @@ class SqlPageReads:
             .order_by(_F.started_at.desc(), _F.id.desc())
             .limit(limit)
         )
-        return [_failure_record(r) for r in rows]
+        return [failure_record(r) for r in rows]
 
     def with_fingerprint(self, *, fingerprint: str, limit: int) -> list[FailureRecord]:
         """Return the newest failures with this fingerprint."""

@@ -141,7 +141,7 @@ def _failure_values(f: FailureRecord) -> dict[str, Any]:
     }
 
 
-def _failure_record(row: Any) -> FailureRecord:
+def failure_record(row: Any) -> FailureRecord:
     return FailureRecord(
         run_id=row.run_id,
         suite=row.suite,
@@ -193,7 +193,7 @@ class SqlFailures:
 
     def for_run(self, *, run_id: int) -> list[FailureRecord]:
         query = select(_FAILURES).where(_FAILURES.c.run_id == run_id).order_by(_FAILURES.c.id)
-        return [_failure_record(r) for r in self.session.execute(query)]
+        return [failure_record(r) for r in self.session.execute(query)]
 
     def count_matching(self, *, glob: str) -> int:
         """Count failures whose node id matches `glob`, one pass over distinct node ids."""
@@ -219,4 +219,4 @@ class SqlFailures:
             if not rows:
                 return
             last = rows[-1].id
-            yield from (_failure_record(r) for r in rows)
+            yield from (failure_record(r) for r in rows)

@@ -12,9 +12,11 @@ from bot.ports import (
     ClusterRepository,
     FailureRepository,
     IssueStateRepository,
+    JudgementRepository,
     LinkRepository,
     Outbox,
     ReadModels,
+    RunIdentityRepository,
     RunRepository,
     TestStateRepository,
     WritebackHistory,
@@ -22,6 +24,8 @@ from bot.ports import (
 from bot.store.deliveries import DeliveryRepository
 from bot.store.engine import writer
 from bot.store.history import SqlClusters, SqlTestStates
+from bot.store.identities import SqlRunIdentities
+from bot.store.judgements import SqlJudgements
 from bot.store.links import SqlIssueStates, SqlLinks, SqlReadModels
 from bot.store.outbox import OutboxRepository
 from bot.store.runs import SqlFailures, SqlRuns
@@ -89,6 +93,8 @@ class SqlUnitOfWork(SessionUnitOfWork):
     reads: ReadModels
     writeback: WritebackHistory
     deliveries: DeliveryRepository
+    judgements: JudgementRepository
+    identities: RunIdentityRepository
 
     def __init__(
         self, engine: Engine, *, write: bool = True, outbox: OutboxFactory | None = None
@@ -106,6 +112,8 @@ class SqlUnitOfWork(SessionUnitOfWork):
         self.reads = SqlReadModels(session)
         self.writeback = SqlWritebackHistory(session)
         self.deliveries = DeliveryRepository(session)
+        self.judgements = SqlJudgements(session)
+        self.identities = SqlRunIdentities(session)
 
 
 def unit_of_work_factory(engine: Engine, *, write: bool = True) -> Callable[[], SqlUnitOfWork]:

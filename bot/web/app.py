@@ -28,7 +28,7 @@ from bot.web.errors import install_error_handlers
 from bot.web.pages import docs
 from bot.web.pages import router as pages
 from bot.web.read_guard import ReadGuard
-from bot.web.routers import api, health, outbox, runs, webhook
+from bot.web.routers import api, health, judgements, outbox, runs, webhook
 
 log = logging.getLogger(__name__)
 
@@ -107,6 +107,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     await asyncio.to_thread(upgrade, context.settings.database_url)
     await asyncio.to_thread(context.prepare)
     context.criteria  # noqa: B018  load now: a bad criteria file fails the start
+    await asyncio.to_thread(context.rejudge_stored)  # the knowledge base changed: re-judge
     loops = _start_loops(context)
     await asyncio.to_thread(context.start_scheduler)
     log.info("triage-bot ready (%s)", "GitHub dry-run" if context.dry_run else "GitHub live")
@@ -154,6 +155,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(health.router)
     app.include_router(runs.router)
     app.include_router(api.router)
+    app.include_router(judgements.router)
     app.include_router(webhook.router)
     app.include_router(outbox.router)
     app.include_router(objective.router)

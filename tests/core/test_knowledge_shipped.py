@@ -37,6 +37,21 @@ def make(
     )
 
 
+def e2e(
+    message: str, status: int, nodeid: str = "tests/e2e/auth/test_login.py::test_login"
+) -> Failure:
+    """An end-to-end assertion on an HTTP status, as pytest explains it."""
+    explained = f"assert {status} == 200"
+    return make(
+        "AssertionError",
+        f"{message}\n{explained}",
+        nodeid=nodeid,
+        text=">       assert resp.status_code == 200, resp.text\n"
+        f"E       AssertionError: {message}\n"
+        f"E       {explained}\nE        +  where {status} = <Response [{status}]>.status_code",
+    )
+
+
 FIXTURE_TEXT = (
     "file /work/tests/test_a.py, line 10\n  def test_x(real_services):\n"
     "E       fixture '{name}' not found\n>       available fixtures: cache, capfd\n"
@@ -119,6 +134,11 @@ POSITIVE = [
         ),
         1111,
     ),
+    ("1087-e2e-jwt", e2e('{"detail": "JWT verification failed"}', 401), 1087),
+    ("1087-e2e-secret", e2e("JWT secret not configured", 401), 1087),
+    ("1087-e2e-403", e2e("AUTH_SECRET missing", 403, "tests/e2e/test_auth.py::test_me"), 1087),
+    ("1029-e2e", e2e("Error 111 connecting to redis:6379. Connection refused.", 503), 1029),
+    ("1086-e2e", e2e("ClickHouse unreachable: connection refused", 503), 1086),
 ]
 
 NEGATIVE = [
@@ -179,6 +199,12 @@ NEGATIVE = [
             "object has no attribute 'orders'",
         ),
     ),
+    ("e2e-401-orders", e2e("JWT verification failed", 401, "tests/e2e/test_orders.py::test_list")),
+    ("e2e-401-product", e2e("refund not allowed for this account", 401)),
+    ("e2e-auth-no-status", make("AssertionError", "JWT verification failed to grant admin")),
+    ("e2e-auth-404", e2e("JWT verification failed", 404)),
+    ("e2e-503-maintenance", e2e("maintenance window, retry later", 503)),
+    ("e2e-redis-401", e2e("Error 111 connecting to redis:6379", 401)),
 ]
 
 

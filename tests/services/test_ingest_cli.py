@@ -16,8 +16,13 @@ from bot.cli import ingest as ingest_cli
 from bot.cli import kb as kb_cli
 from bot.core.model import ReportFormat
 from bot.store.engine import make_engine
+from bot.store.metadata import load_all_tables
 from bot.store.uow import SqlUnitOfWork
 from tests.core.report_helpers import run_pytest_reports
+
+# Import every table module now: pytester restores sys.modules after each test, and a table
+# module imported inside one test would be imported again in the next, redefining its tables.
+load_all_tables()
 
 SUITE = """
     def test_ok():
@@ -89,7 +94,8 @@ def test_ingest_files_then_the_same_again(
         "main",
     )
     assert code == 0, out
-    assert "stored 2 run(s), 0 already stored, 0 bad file(s)" in out
+    # The JUnit file is the same pytest session as the JSON one: the same run.
+    assert "stored 1 run(s), 1 already stored, 0 bad file(s)" in out
     code, out, _ = run(app, "ingest", str(gz), "--suite", "e2e", "--at", "2026-11-03")
     assert code == 0
     assert "stored 0 run(s), 1 already stored" in out
@@ -99,7 +105,7 @@ def test_ingest_files_then_the_same_again(
             runs, total = uow.runs.page(suite="e2e", offset=0, limit=10)
     finally:
         engine.dispose()
-    assert total == 2
+    assert total == 1
     assert {r.run.source for r in runs} == {"cli"}
     assert {r.run.branch for r in runs} == {"main"}
 
@@ -155,3 +161,41 @@ def test_backtest_command(app: typer.Typer, pytester: pytest.Pytester, tmp_path:
     code, _, err = run(app, "kb", "backtest", str(tmp_path / "nowhere"))
     assert code == 1
     assert err.startswith("error:")
+
+
+def test_backtest_apply_rejudges_and_prints_the_changes(
+    app: typer.Typer, pytester: pytest.Pytester, tmp_path: Path, sqlite_url: str
+) -> None:
+    paths = run_pytest_reports(pytester, SUITE)
+    code, out, err = run(app, "ingest", str(paths[ReportFormat.JSON_REPORT]), "--suite", "e2e")
+    assert code == 0, out + err
+    knowledge = Path(kb_cli.__file__).resolve().parents[2] / "knowledge"
+    changed = tmp_path / "kb"
+    (changed / "issues").mkdir(parents=True)
+    (changed / "categories.toml").write_text((knowledge / "categories.toml").read_text())
+    (changed / "issues" / "9-asserts.toml").write_text(
+        'issue = 9\ntitle = "asserts"\ncategory = "product"\n'
+        '[[rules]]\nid = "a"\nexception = ["AssertionError"]\n'
+    )
+    code, out, err = run(app, "kb", "backtest", str(changed), "--apply", "--json")
+    assert code == 0, err
+    changes = [json.loads(line) for line in out.splitlines()]
+    assert {
+        (c["nodeid"].split("::")[1], c["before_issue"], c["after_issue"], c["after_classification"])
+        for c in changes
+    } == {("test_bad", None, 9, "known"), ("test_redis", 1029, None, "new")}
+    assert {c["reason"] for c in changes} == {"knowledge"}
+    assert err.strip() == "applied: re-judged 2 failure(s), 2 changed"
+    engine = make_engine(sqlite_url)
+    try:
+        with SqlUnitOfWork(engine, write=False) as uow:
+            stored = {
+                r.nodeid.split("::")[1]: r.known_issue for r in uow.failures.replay(since=None)
+            }
+            assert uow.judgements.knowledge_digest() is not None
+    finally:
+        engine.dispose()
+    assert stored == {"test_bad": 9, "test_redis": None}
+    code, out, err = run(app, "kb", "backtest", str(changed), "--apply")
+    assert code == 0, err
+    assert "applied: re-judged 2 failure(s), 0 changed" in out

@@ -31,7 +31,11 @@ def _race(engine: Engine, digests: list[str]) -> list[IngestResult]:
     nodeids = [f"t::test_{i}" for i in range(200)]
 
     def work(digest: str) -> None:
-        run = make_run(nodeids[1:], [failure(nodeids[0], message=f"boom {digest}")])
+        # A different digest is a different session: another test fails (the same content
+        # would be the same run, whatever its bytes).
+        failing = nodeids[sum(map(ord, digest)) % len(nodeids)]
+        passed = [n for n in nodeids if n != failing]
+        run = make_run(passed, [failure(failing, message=f"boom {digest}")])
         try:
             barrier.wait()
             with SqlUnitOfWork(engine) as uow:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import gzip
+import json
 from collections.abc import Iterator
 from dataclasses import replace
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import Engine
@@ -109,3 +111,66 @@ def test_reports_past_the_size_limit_are_refused(engine: Engine) -> None:
         with pytest.raises(TriageError) as raised:
             ingest(engine, data, max_bytes=1000)
         assert raised.value.reason == "too_large"
+
+
+def test_multi_member_gzip_is_digested_as_it_is_read(
+    pytester: pytest.Pytester, engine: Engine
+) -> None:
+    """Two reportlogs sharing their first gzip member are two runs; a re-upload is one."""
+    lines = run_pytest_reports(pytester, SUITE)[ReportFormat.REPORT_LOG].read_bytes()
+    head, _, rest = lines.partition(b"\n")
+    first = gzip.compress(head + b"\n", mtime=0)
+    whole = first + gzip.compress(rest, mtime=0)
+    fewer = first + gzip.compress(b"\n".join(rest.split(b"\n")[:-3]) + b"\n", mtime=0)
+    one = ingest(engine, whole)
+    two = ingest(engine, fewer, n=1)
+    assert one.created
+    assert two.created
+    assert two.run_id != one.run_id
+    again = ingest(engine, whole + b"\x00\x00", n=2)
+    assert (again.created, again.run_id) == (False, one.run_id)
+
+
+TIMED = """
+    import time
+
+    def test_fast():
+        pass
+
+    def test_slow():
+        time.sleep(0.02)
+
+    def test_broken():
+        time.sleep(0.01)
+        assert 1 + 1 == 3
+"""
+
+
+def test_one_session_in_every_format_is_one_run(pytester: pytest.Pytester, engine: Engine) -> None:
+    """JSON, JUnit XML, the report log, gzip and a re-serialised JSON of one session: one run."""
+    paths = run_pytest_reports(pytester, TIMED)
+    first = ingest_now(engine, paths[ReportFormat.JSON_REPORT].read_bytes())
+    assert first.created
+    reserialised = json.dumps(json.loads(paths[ReportFormat.JSON_REPORT].read_bytes()), indent=1)
+    others = [
+        paths[ReportFormat.JUNIT_XML].read_bytes(),
+        gzip.compress(paths[ReportFormat.REPORT_LOG].read_bytes()),
+        reserialised.encode(),
+    ]
+    for data in others:
+        again = ingest_now(engine, data)
+        assert (again.created, again.run_id) == (False, first.run_id)
+        assert again.summary == first.summary
+    # Another session of the same suite (same tests and outcomes, other timings): a new run.
+    later = run_pytest_reports(pytester, TIMED)
+    second = ingest_now(engine, later[ReportFormat.JUNIT_XML].read_bytes())
+    assert second.created
+    assert second.run_id != first.run_id
+
+
+def ingest_now(engine: Engine, data: bytes) -> IngestResult:
+    """Ingest without started_at: the session's start comes from the report itself."""
+    with SqlUnitOfWork(engine) as uow:
+        result = ingest_report(uow, KB, data, META, now=day(0) + timedelta(days=400))
+        uow.commit()
+    return result
