@@ -12,6 +12,7 @@ from bot.ports import Requeued
 from bot.store.outbox import DEAD, PENDING, OutboxRow
 
 REQUEUE_MAX = 1000  # ids in one manual retry; the API and the CLI refuse more
+ID_MAX = 2**31 - 1  # the id column is a 32-bit integer on PostgreSQL
 
 
 def revive_dead(session: Session, *, now: datetime, max_revivals: int) -> int:
@@ -40,7 +41,7 @@ def requeue(session: Session, ids: Sequence[int] | None, *, now: datetime) -> Re
     if ids is None:
         query = query.where(col(OutboxRow.state) == DEAD)
     else:
-        query = query.where(col(OutboxRow.id).in_(sorted(set(ids))))
+        query = query.where(col(OutboxRow.id).in_(sorted({i for i in ids if 0 < i <= ID_MAX})))
     states = {int(i): str(s) for i, s in session.execute(query.order_by(col(OutboxRow.id)))}
     dead = [i for i, s in states.items() if s == DEAD]
     if dead:

@@ -8,6 +8,7 @@ Every test counts what the fake GitHub holds, listed or not yet.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import Engine
@@ -220,3 +221,30 @@ def test_a_failing_state_change_backs_off_exponentially(
     result = sender(engine, gateway, clock, max_attempts=3).drain()
     assert (result.retried, result.dead, result.in_doubt) == (2, 1, 0)
     assert [round(s) for s in clock.sleeps] == [2, 4]
+
+
+def test_a_dead_row_comes_back_by_itself_after_1_6_and_24_hours_then_stays_visible(
+    github: GitHubState, gateway: PyGithubGateway, engine: Engine, clock: FakeClock
+) -> None:
+    # Issue 99 does not exist yet: GitHub refuses the comment (404), the row is dead at once.
+    enqueue(engine, [PostComment(issue=99, body="late issue", key="k99")], clock.now)
+    enqueue(engine, [PostComment(issue=98, body="never", key="k98")], clock.now)
+    send = sender(engine, gateway, clock)
+    assert send.drain().dead == 2
+    start = clock.now
+    for hours, expected in ((0.9, 1), (1, 2), (6.9, 2), (7, 3)):
+        clock.now = start + timedelta(hours=hours, minutes=1)
+        send.drain(wait=False)
+        assert len(_calls(github, "POST", "/issues/99/comments")) == expected, hours
+    github.add_issue(99)  # GitHub has it now; the 24 h retry sends it
+    clock.now = start + timedelta(hours=31, minutes=2)
+    assert send.drain(wait=False).sent == 1
+    assert len(github.comments_on(99)) == 1
+    # Issue 98 never came: after three automatic retries its row stays dead and visible.
+    clock.advance(7 * 24 * 3600)
+    assert send.drain(wait=False).revived == 0
+    stats = SqlOutboxQueue(engine).stats()
+    assert (stats.dead, stats.sent) == (1, 1)
+    (dead,) = stats.dead_rows
+    assert (dead["key"], dead["revivals"]) == ("k98", 3)
+    assert len(_calls(github, "POST", "/issues/98/comments")) == 4
