@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic.json_schema import SkipJsonSchema
 from sqlalchemy import Engine
 
 from bot.store.outbox_dead import ID_MAX, REQUEUE_MAX
 from bot.store.outbox_queue import SqlOutboxQueue
 from bot.web.auth import require_token
 from bot.web.deps import Context
-from bot.web.errors import ApiError, error_responses
+from bot.web.errors import error_responses
 
 router = APIRouter(prefix="/api/v1")
 
@@ -58,19 +59,48 @@ def outbox(context: Context) -> OutboxOut:
     )
 
 
-RowId = Annotated[int, Field(ge=1, le=ID_MAX)]
+def _not_text(value: object) -> object:
+    # JSON Schema counts 17.0 as an integer, "17" and true not: so does this.
+    if isinstance(value, str | bool):
+        raise ValueError("must be an integer")
+    return value
+
+
+def _exactly_true(value: object) -> object:
+    if value is not True:
+        raise ValueError("must be true (or left out)")
+    return value
+
+
+RowId = Annotated[int, Field(ge=1, le=ID_MAX), BeforeValidator(_not_text)]
+RowIds = Annotated[list[RowId], Field(min_length=1, max_length=REQUEUE_MAX)]
 
 
 class RetryIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    """Either `ids` or `dead: true` (the schema says so, and so does the 422)."""
 
-    ids: list[RowId] = Field(
-        default_factory=list,
-        max_length=REQUEUE_MAX,
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"anyOf": [{"required": ["ids"]}, {"required": ["dead"]}]},
+    )
+
+    ids: RowIds | SkipJsonSchema[None] = Field(
+        default=None,
         description="dead rows to requeue",
         examples=[[17, 18]],
     )
-    dead: bool = Field(default=False, description="requeue every dead row", examples=[False])
+    dead: Annotated[Literal[True], BeforeValidator(_exactly_true)] | SkipJsonSchema[None] = Field(
+        default=None, description="requeue every dead row", examples=[True]
+    )
+
+    @model_validator(mode="after")
+    def _one_asked(self) -> RetryIn:
+        for name in ("ids", "dead"):
+            if name in self.model_fields_set and getattr(self, name) is None:
+                raise ValueError(f"`{name}` cannot be null")
+        if self.ids is None and self.dead is None:
+            raise ValueError("give `ids`, or `dead: true` for every dead row")
+        return self
 
 
 class SkippedRow(BaseModel):
@@ -89,13 +119,11 @@ class RetryOut(BaseModel):
     summary="Requeue dead outbox rows",
     tags=["outbox"],
     dependencies=[Depends(require_token)],
-    responses=error_responses(401, 422),
+    responses=error_responses(400, 401, 422),
 )
 def retry(body: RetryIn, context: Context) -> RetryOut:
     """Put dead rows (the given ids, or all with `dead: true`) back for the sender, now."""
-    if not body.ids and not body.dead:
-        raise ApiError(422, "nothing_to_retry", "give `ids`, or `dead: true` for every dead row")
-    done = SqlOutboxQueue(_engine(context)).requeue(body.ids or None, now=context.clock())
+    done = SqlOutboxQueue(_engine(context)).requeue(body.ids, now=context.clock())
     return RetryOut(
         requeued=list(done.requeued),
         skipped=[SkippedRow(id=i, state=s) for i, s in done.skipped],
