@@ -61,6 +61,13 @@ class Settings(BaseSettings):
     outbox_max_attempts: int = 8
     outbox_backoff_base_s: float = 2.0
     outbox_lease_s: float = 120.0  # a claimed row a dead sender left is retried after this
+    # A write whose outcome is unknown (time-out, dropped connection, 5xx) is in doubt: its
+    # marker is looked for over this window, longer than GitHub's slowest writes, before any
+    # new write; only then may it be sent again.
+    outbox_doubt_window_s: float = Field(default=600.0, ge=0)
+    # A dead row is retried by itself this many seconds after each death (1 h, 6 h, 24 h),
+    # then stays dead and visible until `triage-bot outbox retry`; [] turns revivals off.
+    outbox_dead_retry_s: list[float] = Field(default_factory=lambda: [3600.0, 21600.0, 86400.0])
     comment_quiet_days: int = 7
     comment_daily_budget: int = 3
     comment_spike_factor: float = 3.0

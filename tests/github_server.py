@@ -23,8 +23,8 @@ from tests.github.fake_state import (
     Fault,
     GitHubState,
     Recorded,
+    _iso,
     _issue,
-    _now,
     _user,
 )
 
@@ -90,7 +90,7 @@ def _repo_installation(h: _Handler, s: GitHubState, m: re.Match[str]) -> tuple[i
 
 @_route("GET", R + r"/issues/(?P<n>\d+)/comments")
 def _list_comments(h: _Handler, s: GitHubState, m: re.Match[str]) -> tuple[int, Any]:
-    found = s.comments_on(int(m["n"]))
+    found = s.listed_on(int(m["n"]))
     since = h.query.get("since")
     if since:
         found = [c for c in found if c["updated_at"] >= since]
@@ -114,13 +114,13 @@ def _create_comment(h: _Handler, s: GitHubState, m: re.Match[str]) -> tuple[int,
 @_route("PATCH", R + r"/issues/comments/(?P<id>\d+)")
 def _edit_comment(h: _Handler, s: GitHubState, m: re.Match[str]) -> tuple[int, Any]:
     comment = s.comments.get(int(m["id"]))
-    if comment is None:
+    if comment is None or not s.visible(comment["id"]):
         return 404, {"message": "Not Found"}
     body = (h.body or {}).get("body")
     if not isinstance(body, str) or len(body) > 65536:
         return 422, {"message": "Validation Failed"}
     comment["body"] = body
-    comment["updated_at"] = _now()
+    comment["updated_at"] = _iso(s.now())
     return 200, comment
 
 
@@ -217,7 +217,9 @@ class _Handler(BaseHTTPRequestHandler):
         s = self.state
         with s.lock:
             s.requests.append(
-                Recorded(self.command, split.path, self.query, dict(self.headers), self.body)
+                Recorded(
+                    self.command, split.path, self.query, dict(self.headers), self.body, s.now()
+                )
             )
         if split.path.startswith("/_blobs/"):
             self._blob(split.path.removeprefix("/_blobs/"))
@@ -245,6 +247,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _dispatch(self, func: Route, found: re.Match[str]) -> None:
         fault = self._take_fault()
+        if fault is not None and fault.kind in ("late", "drop"):
+            self._applied_then_unanswered(func, found, fault)
+            return
         if fault is not None and fault.kind in ("lost", "timeout"):
             if fault.kind == "lost" or fault.apply:
                 with self.state.lock:
@@ -262,6 +267,18 @@ class _Handler(BaseHTTPRequestHandler):
             status, payload = func(self, self.state, found)
         self._send(status, payload)
 
+    def _applied_then_unanswered(self, func: Route, found: re.Match[str], fault: Fault) -> None:
+        """Perform the write (late: complete it later on the fake's clock), answer nothing."""
+        with self.state.lock:
+            status, payload = func(self, self.state, found)
+            if fault.kind == "late" and status == 201 and "issue_url" in payload:
+                self.state.complete_late(payload, fault.delay)
+        if fault.kind == "drop":
+            self.close_connection = True  # the client sees the connection closed, no answer
+            return
+        time.sleep(fault.hold)  # past the client's time-out
+        self._send(504, {"message": "timed out"})
+
     def _take_fault(self) -> Fault | None:
         with self.state.lock:
             for fault in self.state.faults:
@@ -273,7 +290,9 @@ class _Handler(BaseHTTPRequestHandler):
         return None
 
     def _send_fault(self, fault: Fault) -> None:
-        if fault.kind == "5xx":
+        if fault.kind == "404":
+            self._send(404, {"message": "Not Found"})
+        elif fault.kind == "5xx":
             self._send(502, {"message": "Server Error"})
         elif fault.kind == "secondary":
             self.extra_headers["Retry-After"] = str(fault.retry_after)

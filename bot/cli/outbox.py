@@ -1,9 +1,11 @@
-"""`triage-bot outbox drain|status`: send the planned GitHub writes now, or show the queue."""
+"""`triage-bot outbox drain|retry|status`: send the planned writes, requeue dead ones, or show."""
 
 from __future__ import annotations
 
 import json
 from dataclasses import asdict
+from datetime import UTC, datetime
+from typing import Annotated
 
 import typer
 
@@ -39,9 +41,45 @@ def drain_command(
             SqlOutboxQueue(engine), gateway, config=SenderConfig.from_settings(settings)
         )
         result = sender.drain(wait=wait, limit=limit)
-        typer.echo(f"ok: sent {result.sent}, retried {result.retried}, dead {result.dead}")
+        typer.echo(
+            f"ok: sent {result.sent}, retried {result.retried}, dead {result.dead}, "
+            f"in doubt {result.in_doubt}, revived {result.revived}"
+        )
     finally:
         engine.dispose()
+
+
+@outbox_app.command("retry")
+def retry_command(
+    ids: Annotated[
+        list[int] | None, typer.Argument(min=1, help="Outbox row ids (see `outbox status`).")
+    ] = None,
+    dead: Annotated[bool, typer.Option("--dead", help="Every dead row.")] = False,
+) -> None:
+    """Put dead rows back in the queue, with all their attempts, for the sender to send now."""
+    from bot.store.outbox import ensure_outbox_tables  # noqa: PLC0415  server libraries: lazily
+    from bot.store.outbox_dead import REQUEUE_MAX  # noqa: PLC0415
+    from bot.store.outbox_queue import SqlOutboxQueue  # noqa: PLC0415
+
+    if not ids and not dead:
+        typer.echo("error: give outbox row ids, or --dead for every dead row", err=True)
+        raise typer.Exit(2)
+    if ids and len(ids) > REQUEUE_MAX:
+        typer.echo(f"error: at most {REQUEUE_MAX} ids at once, got {len(ids)}", err=True)
+        raise typer.Exit(2)
+    settings = load_settings()
+    engine = open_database(settings)
+    try:
+        ensure_outbox_tables(engine)
+        done = SqlOutboxQueue(engine).requeue(ids or None, now=datetime.now(UTC))
+    finally:
+        engine.dispose()
+    listed = ", ".join(str(i) for i in done.requeued) or "none"
+    typer.echo(f"ok: requeued {len(done.requeued)} dead rows: {listed}")
+    for item_id, state in done.skipped:
+        typer.echo(f"skipped {item_id}: {state}, not dead", err=True)
+    if done.skipped:
+        raise typer.Exit(1)
 
 
 @outbox_app.command("status")

@@ -8,6 +8,7 @@ from typing import Any
 
 from github import GithubException
 from jwt import PyJWTError  # PyGithub signs a GitHub App's JWT with PyJWT
+from urllib3.exceptions import ConnectTimeoutError
 
 from bot.ports import GitHubError
 
@@ -33,7 +34,12 @@ def mapped(what: str) -> Iterator[None]:
         raise GitHubError("github_timeout", f"GitHub timed out on {what}", transient=True) from exc
     except OSError as exc:  # requests' and urllib3's errors are OSErrors
         name = type(exc).__name__
-        reason = "github_timeout" if "Timeout" in name else "github_unreachable"
+        if _never_connected(exc):
+            reason = "github_unreachable"  # no request left this process
+        elif "Timeout" in name:
+            reason = "github_timeout"
+        else:
+            reason = "github_connection_lost"  # sent, then the connection broke: outcome unknown
         raise GitHubError(reason, f"GitHub call {what} failed: {name}", transient=True) from None
 
 
@@ -66,6 +72,22 @@ def from_github_exception(what: str, exc: GithubException) -> GitHubError:
         return GitHubError("github_unavailable", message, status=status, transient=True)
     reasons = {401: "github_auth", 403: "github_forbidden", 404: "github_not_found"}
     return GitHubError(reasons.get(status, "github_rejected"), message, status=status)
+
+
+def _never_connected(exc: BaseException) -> bool:
+    """Tell whether the connection itself failed (refused, DNS, connect time-out)."""
+    seen: set[int] = set()
+    todo: list[object] = [exc]
+    while todo:
+        current = todo.pop()
+        if not isinstance(current, BaseException) or id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, ConnectTimeoutError):  # NewConnectionError is one too
+            return True
+        todo.extend([*current.args, current.__cause__, current.__context__])
+        todo.append(getattr(current, "reason", None))  # urllib3's MaxRetryError
+    return False
 
 
 def _message(data: Any) -> str:

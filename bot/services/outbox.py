@@ -5,10 +5,8 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from bot.config import Settings
 from bot.core.errors import TriageError
 from bot.core.intents import (
     CreateIssue,
@@ -19,45 +17,29 @@ from bot.core.intents import (
     with_marker,
 )
 from bot.ports import GitHubError, GitHubGateway, OutboxItem, OutboxQueue
+from bot.services.outbox_config import DrainResult, SenderConfig
 
+__all__ = ["DrainResult", "OutboxSender", "SenderConfig", "run_sender_forever"]
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
 Sleep = Callable[[float], object]  # time.sleep, or Event.wait so a shutdown cuts a pause short
-# Comments a lost POST may have created are looked for from a little before the row was planned.
+# A write in doubt is looked for from a little before it was sent (clocks differ).
 LOOKBACK = timedelta(minutes=10)
+# Answers after which GitHub may or may not have performed the write.
+UNKNOWN_OUTCOME = frozenset({"github_timeout", "github_connection_lost", "github_unavailable"})
+DOUBT_FIRST_CHECK_S = 5.0
+DOUBT_CHECK_MAX_S = 60.0
 
 
-@dataclass(frozen=True, slots=True)
-class SenderConfig:
-    """Pacing and retry knobs, from settings."""
+class _InDoubtError(Exception):
+    """The write's marker is not found yet: look again at `at` (the row stays pending)."""
 
-    min_interval_s: float = 1.0
-    max_attempts: int = 8
-    backoff_base_s: float = 2.0
-    backoff_max_s: float = 3600.0
-    rate_limit_default_s: float = 60.0
-    lease_s: float = 120.0
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> SenderConfig:
-        """Take the outbox settings."""
-        return cls(
-            min_interval_s=settings.outbox_min_interval_s,
-            max_attempts=settings.outbox_max_attempts,
-            backoff_base_s=settings.outbox_backoff_base_s,
-            lease_s=settings.outbox_lease_s,
-        )
-
-
-@dataclass
-class DrainResult:
-    """What one drain did."""
-
-    sent: int = 0
-    retried: int = 0
-    dead: int = 0
-    errors: list[str] = field(default_factory=list)
+    def __init__(self, at: datetime, note: str, *, counted: bool) -> None:
+        super().__init__(note)
+        self.at = at
+        self.note = note
+        self.counted = counted  # a write was sent this time, not only a look
 
 
 def _utcnow() -> datetime:
@@ -90,7 +72,8 @@ class OutboxSender:
     def drain(self, *, wait: bool = True, limit: int | None = None) -> DrainResult:
         """Send due rows until none is left; with wait, also wait out backoffs of pending rows."""
         result = DrainResult()
-        while limit is None or result.sent + result.retried + result.dead < limit:
+        result.revived = self.revive()
+        while limit is None or result.sent + result.retried + result.dead + result.in_doubt < limit:
             outcome = self.send_one()
             if outcome is None:
                 due = self.queue.next_due_at() if wait else None
@@ -101,8 +84,19 @@ class OutboxSender:
             setattr(result, outcome, getattr(result, outcome) + 1)
         return result
 
+    def revive(self) -> int:
+        """Put back the dead rows whose automatic retry is due; return how many."""
+        if not self.config.dead_retry_s:
+            return 0
+        revived = self.queue.revive_dead(
+            now=self.clock(), max_revivals=len(self.config.dead_retry_s)
+        )
+        if revived:
+            log.info("outbox: %s dead rows retried automatically", revived)
+        return revived
+
     def send_one(self) -> str | None:
-        """Send the next due row; return "sent", "retried", "dead", or None when none is due."""
+        """Send the next due row; return "sent", "retried", "dead", "in_doubt" or None."""
         # Wait before claiming, so a long rate-limit pause never outlives the claim's lease.
         self._pace()
         item = self.queue.claim_next(now=self.clock(), lease_s=self.config.lease_s)
@@ -110,6 +104,12 @@ class OutboxSender:
             return None
         try:
             result_id = self._perform(item)
+        except _InDoubtError as doubt:
+            log.info("outbox row %s in doubt, looked for again at %s", item.id, doubt.at)
+            self.queue.retry_later(
+                item.id, error=doubt.note, at=doubt.at, uncount=not doubt.counted
+            )
+            return "in_doubt"
         except GitHubError as exc:
             return self._failed(item, exc, transient=exc.transient or exc.reason == "github_auth")
         except TriageError as exc:
@@ -122,7 +122,7 @@ class OutboxSender:
         now = self.clock()
         if not transient or item.attempts >= self.config.max_attempts:
             log.warning("outbox row %s dead after %s attempts: %s", item.id, item.attempts, error)
-            self.queue.dead(item.id, error=error, now=now)
+            self.queue.dead(item.id, error=error, now=now, revive_after_s=self.config.dead_retry_s)
             return "dead"
         delay = self._delay(item, exc)
         if isinstance(exc, GitHubError) and exc.reason == "github_rate_limited":
@@ -182,45 +182,97 @@ class OutboxSender:
                 return comment.id, comment.body
         return None
 
+    def _since(self, item: OutboxItem) -> datetime:
+        return (item.doubt_since or item.created_at) - LOOKBACK
+
+    def _may_write_again(self, item: OutboxItem) -> None:
+        """Raise _InDoubtError while an earlier write of the row may still appear on GitHub."""
+        if item.doubt_since is None:
+            return  # the last attempt was refused outright, or crashed before sending
+        now = self.clock()
+        age = (now - item.doubt_since).total_seconds()
+        if age < self.config.doubt_window_s:
+            wait = min(max(age, DOUBT_FIRST_CHECK_S), DOUBT_CHECK_MAX_S)
+            note = f"outbox_in_doubt: no marker yet, {age:.0f} s after the write was sent"
+            raise _InDoubtError(now + timedelta(seconds=wait), note, counted=False)
+        if item.attempts > self.config.max_attempts:
+            raise TriageError(
+                "outbox_in_doubt",
+                f"no marker within {self.config.doubt_window_s:.0f} s after the last of "
+                f"{item.attempts - 1} attempts",
+            )
+        log.warning("outbox row %s: no marker within the doubt window; writing again", item.id)
+
+    def _write(self, item: OutboxItem, send: Callable[[], int]) -> int:
+        """Send a write that creates something: in doubt from just before it leaves."""
+        self._pace()
+        self.queue.begin_write(item.id, now=self.clock())
+        try:
+            created = send()
+        except GitHubError as exc:
+            if exc.reason in UNKNOWN_OUTCOME:
+                at = self.clock() + timedelta(seconds=DOUBT_FIRST_CHECK_S)
+                raise _InDoubtError(at, f"{exc.reason}: {exc.message}", counted=True) from None
+            self.queue.clear_doubt(item.id)  # refused: nothing was written
+            raise
+        self._wrote(item)
+        return created
+
     def _post(self, item: OutboxItem, intent: PostComment) -> int:
         body = with_marker(intent.body, intent.key)
-        if item.attempts > 1:  # an earlier attempt may have posted before its answer was lost
-            found = self._find_own(intent.issue, marker(intent.key), item.created_at - LOOKBACK)
+        if item.doubt_since is not None or item.attempts > 1:
+            found = self._find_own(intent.issue, marker(intent.key), self._since(item))
             if found is not None:
                 log.info("outbox row %s: adopted comment %s", item.id, found[0])
                 return found[0]
-        self._pace()
-        ref = self.gateway.create_comment(intent.issue, body)
-        self._wrote(item)
-        return ref.id
+            self._may_write_again(item)
+        return self._write(item, lambda: self.gateway.create_comment(intent.issue, body).id)
 
     def _upsert(self, item: OutboxItem, intent: UpsertComment) -> int:
         body = with_marker(intent.body, intent.marker)
+        tag = marker(intent.marker)
         known = self.queue.comment_record(intent.issue, intent.marker)
+        known = known or self._find_own(intent.issue, tag, None)
         if known is None:
-            known = self._find_own(intent.issue, marker(intent.marker), None)
-        if known is not None:
-            comment_id, current = known
-            if current == body:
-                self._remember(intent, comment_id, body)
-                return comment_id
+            self._may_write_again(item)
+        elif self._edit(item, intent, *known, body):
+            return known[0]
+        else:
+            # 404 on the edit: look for the marked comment before posting anew.
+            found = self._find_own(intent.issue, tag, None)
+            if (
+                found is not None
+                and found[0] != known[0]
+                and self._edit(item, intent, *found, body)
+            ):
+                return found[0]
+            if found is not None:
+                raise GitHubError(
+                    "github_not_found",
+                    f"GitHub answered 404 to an edit of comment {found[0]} but lists it",
+                    status=404,
+                    transient=True,
+                )
+            self.queue.drop_comment_record(intent.issue, intent.marker)
+        comment_id = self._write(item, lambda: self.gateway.create_comment(intent.issue, body).id)
+        self._remember(intent, comment_id, body)
+        return comment_id
+
+    def _edit(
+        self, item: OutboxItem, intent: UpsertComment, comment_id: int, current: str, body: str
+    ) -> bool:
+        """Bring the comment to `body`; False when GitHub answers 404 (an edit is idempotent)."""
+        if current != body:
             self._pace()
             try:
                 self.gateway.edit_comment(comment_id, body)
             except GitHubError as exc:
                 if exc.reason != "github_not_found":
                     raise
-                # Deleted on GitHub: forget it and post it again.
-                self.queue.drop_comment_record(intent.issue, intent.marker)
-            else:
-                self._wrote(item)
-                self._remember(intent, comment_id, body)
-                return comment_id
-        self._pace()
-        ref = self.gateway.create_comment(intent.issue, body)
-        self._wrote(item)
-        self._remember(intent, ref.id, body)
-        return ref.id
+                return False
+            self._wrote(item)
+        self._remember(intent, comment_id, body)
+        return True
 
     def _remember(self, intent: UpsertComment, comment_id: int, body: str) -> None:
         self.queue.save_comment_record(
@@ -229,14 +281,14 @@ class OutboxSender:
 
     def _create_issue(self, item: OutboxItem, intent: CreateIssue) -> int:
         body = with_marker(intent.body, intent.key)
-        if item.attempts > 1:
-            found = self.gateway.find_issue(marker(intent.key), since=item.created_at - LOOKBACK)
+        if item.doubt_since is not None or item.attempts > 1:
+            found = self.gateway.find_issue(marker(intent.key), since=self._since(item))
             if found is not None:
                 return found
-        self._pace()
-        number = self.gateway.create_issue(intent.title, body, intent.labels)
-        self._wrote(item)
-        return number
+            self._may_write_again(item)
+        return self._write(
+            item, lambda: self.gateway.create_issue(intent.title, body, intent.labels)
+        )
 
 
 def _real_sleep(seconds: float) -> None:

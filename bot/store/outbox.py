@@ -6,7 +6,19 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, DateTime, Engine, Index, Text, func, select, update
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    DateTime,
+    Engine,
+    Index,
+    Text,
+    func,
+    or_,
+    select,
+    update,
+)
 from sqlmodel import Field, Session, SQLModel, col
 
 from bot.core.intents import (
@@ -37,6 +49,7 @@ class OutboxRow(SQLModel, table=True):
         Index("ix_outbox_pending", "state", "id"),
         Index("ix_outbox_target", "target", "state"),
         Index("ix_outbox_claimed", "claimed_until"),
+        Index("ix_outbox_doubt", "doubt_since"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -52,6 +65,11 @@ class OutboxRow(SQLModel, table=True):
     updated_at: datetime = _dt()
     last_error: str | None = Field(default=None, sa_type=Text)
     result_id: int | None = Field(default=None, sa_type=BigInteger)
+    # Set just before a write is sent, cleared when its outcome is known: while set, the row
+    # is in doubt and its marker is looked for before anything is written again.
+    doubt_since: datetime | None = _dt(nullable=True)
+    # Automatic retries of a dead row so far; the next one is due at next_attempt_at.
+    revivals: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
 
 
 class CommentRecord(SQLModel, table=True):
@@ -93,6 +111,14 @@ class OutboxRepository:
                     .where(col(OutboxRow.target) == intent_target(intent))
                     .where(col(OutboxRow.state) == PENDING)
                     .where(col(OutboxRow.id) < inserted)
+                    # A write in flight or in doubt may yet land: it finishes first.
+                    .where(col(OutboxRow.doubt_since).is_(None))
+                    .where(
+                        or_(
+                            col(OutboxRow.claimed_until).is_(None),
+                            col(OutboxRow.claimed_until) <= now,
+                        )
+                    )
                     .values(state=SUPERSEDED, updated_at=now, claimed_until=None)
                 )
         return new
@@ -122,9 +148,21 @@ class OutboxRepository:
         """Take the oldest due pending row whose target has no write in flight."""
         # Few rows are in flight at once: read their targets first, so the claim query stays
         # an index walk however deep the queue is.
-        busy = self.session.execute(
-            select(col(OutboxRow.target)).distinct().where(col(OutboxRow.claimed_until) > now)
-        ).scalars()
+        busy = set(
+            self.session.execute(
+                select(col(OutboxRow.target)).distinct().where(col(OutboxRow.claimed_until) > now)
+            ).scalars()
+        )
+        # A write in doubt is still in flight for its target until its marker is found.
+        busy.update(
+            self.session.execute(
+                select(col(OutboxRow.target))
+                .distinct()
+                .where(col(OutboxRow.doubt_since).is_not(None))
+                .where(col(OutboxRow.state) == PENDING)
+                .where(col(OutboxRow.next_attempt_at) > now)
+            ).scalars()
+        )
         query = (
             select(OutboxRow)
             .where(col(OutboxRow.state) == PENDING)
@@ -143,6 +181,7 @@ class OutboxRepository:
             intent=intent_from_payload(row.kind, row.payload),
             attempts=row.attempts + 1,
             created_at=utc(row.created_at),
+            doubt_since=maybe_utc(row.doubt_since),
         )
         until = now + timedelta(seconds=lease_s)
         claimed = self.session.execute(
@@ -163,7 +202,9 @@ class OutboxRepository:
             return None
         return item
 
-    def _set(self, item_id: int, *, only_pending: bool = True, **values: Any) -> None:
+    def _set(
+        self, item_id: int, *, only_pending: bool = True, keep_claim: bool = False, **values: Any
+    ) -> None:
         stmt = (
             update(OutboxRow)
             .execution_options(synchronize_session=False)
@@ -171,7 +212,9 @@ class OutboxRepository:
         )
         if only_pending:
             stmt = stmt.where(col(OutboxRow.state) == PENDING)
-        self.session.execute(stmt.values(claimed_until=None, **values))
+        if not keep_claim:
+            values["claimed_until"] = None
+        self.session.execute(stmt.values(**values))
 
     def complete(self, item_id: int, *, result_id: int | None, now: datetime) -> None:
         """Mark a row sent, keeping what GitHub gave back (a comment or issue id)."""
@@ -182,20 +225,51 @@ class OutboxRepository:
             result_id=result_id,
             updated_at=now,
             last_error=None,
+            doubt_since=None,
         )
 
-    def retry_later(self, item_id: int, *, error: str, at: datetime) -> None:
-        """Leave a row pending until `at`, noting why."""
-        self._set(item_id, next_attempt_at=at, last_error=error[:ERROR_CAP], updated_at=at)
+    def retry_later(self, item_id: int, *, error: str, at: datetime, uncount: bool = False) -> None:
+        """Leave a row pending until `at`, noting why; uncount gives back the claim's attempt."""
+        values: dict[str, Any] = {"next_attempt_at": at, "last_error": error[:ERROR_CAP]}
+        if uncount:
+            values["attempts"] = col(OutboxRow.attempts) - 1
+        self._set(item_id, updated_at=at, **values)
 
-    def dead(self, item_id: int, *, error: str, now: datetime) -> None:
-        """Give up on a row; it stays visible as dead."""
-        self._set(item_id, state=DEAD, last_error=error[:ERROR_CAP], updated_at=now)
+    def dead(
+        self, item_id: int, *, error: str, now: datetime, revive_after_s: Sequence[float] = ()
+    ) -> None:
+        """Give up on a row; it stays visible as dead and comes back on the given schedule."""
+        row = self.session.get(OutboxRow, item_id)
+        done = row.revivals if row is not None else 0
+        wait = revive_after_s[done] if done < len(revive_after_s) else 0.0
+        self._set(
+            item_id,
+            state=DEAD,
+            last_error=error[:ERROR_CAP],
+            updated_at=now,
+            next_attempt_at=now + timedelta(seconds=wait),
+        )
+
+    def begin_write(self, item_id: int, *, now: datetime) -> None:
+        """Note that a write is about to be sent: until its outcome is known, it is in doubt."""
+        self._set(item_id, only_pending=False, doubt_since=now, keep_claim=True)
+
+    def clear_doubt(self, item_id: int) -> None:
+        """Note that the write was refused: nothing was written."""
+        self._set(item_id, only_pending=False, doubt_since=None, keep_claim=True)
 
     def next_due_at(self) -> datetime | None:
         """Return when the next pending row becomes due, or None when none is pending."""
+        # A row waiting behind a write in flight or in doubt for its target is due when that
+        # write is: counting it would wake the sender for a row it cannot claim.
+        holding = or_(
+            col(OutboxRow.doubt_since).is_not(None), col(OutboxRow.claimed_until).is_not(None)
+        )
+        held = select(col(OutboxRow.target)).where(col(OutboxRow.state) == PENDING).where(holding)
         found = self.session.execute(
-            select(func.min(col(OutboxRow.next_attempt_at))).where(col(OutboxRow.state) == PENDING)
+            select(func.min(col(OutboxRow.next_attempt_at)))
+            .where(col(OutboxRow.state) == PENDING)
+            .where(or_(holding, col(OutboxRow.target).not_in(held)))
         ).scalar()
         return maybe_utc(found)
 
@@ -222,7 +296,7 @@ class OutboxRepository:
             self.session.delete(row)
 
     def stats(self, *, dead_limit: int = 50) -> OutboxStats:
-        """Count rows per state and list the newest dead rows."""
+        """Count rows per state and in doubt, and list the newest dead rows."""
         counts = dict(
             self.session.execute(
                 select(col(OutboxRow.state), func.count()).group_by(col(OutboxRow.state))
@@ -242,6 +316,7 @@ class OutboxRepository:
                 "attempts": r.attempts,
                 "last_error": r.last_error,
                 "updated_at": utc(r.updated_at).isoformat(),
+                "revivals": r.revivals,
             }
             for r in dead
         )
@@ -251,7 +326,18 @@ class OutboxRepository:
             dead=counts.get(DEAD, 0),
             superseded=counts.get(SUPERSEDED, 0),
             dead_rows=rows,
+            in_doubt=self.in_doubt(),
         )
+
+    def in_doubt(self) -> int:
+        """Count pending rows whose last write's outcome is not known yet."""
+        found = self.session.execute(
+            select(func.count())
+            .select_from(OutboxRow)
+            .where(col(OutboxRow.doubt_since).is_not(None))
+            .where(col(OutboxRow.state) == PENDING)
+        ).scalar()
+        return int(found or 0)
 
 
 _PORT_CHECK: type[Outbox] = OutboxRepository  # mypy checks the class against the port

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from bot.ports import OutboxItem, OutboxQueue, OutboxStats
+from bot.ports import OutboxItem, OutboxQueue, OutboxStats, Requeued
 from bot.store.engine import IMMEDIATE
 from bot.store.outbox import OutboxRepository
+from bot.store.outbox_dead import requeue, revive_dead
 
 
 class SqlOutboxQueue:
@@ -38,15 +39,37 @@ class SqlOutboxQueue:
         with self._repo() as repo:
             repo.complete(item_id, result_id=result_id, now=now)
 
-    def retry_later(self, item_id: int, *, error: str, at: datetime) -> None:
+    def retry_later(self, item_id: int, *, error: str, at: datetime, uncount: bool = False) -> None:
         """Put a row back for later."""
         with self._repo() as repo:
-            repo.retry_later(item_id, error=error, at=at)
+            repo.retry_later(item_id, error=error, at=at, uncount=uncount)
 
-    def dead(self, item_id: int, *, error: str, now: datetime) -> None:
-        """Dead-letter a row."""
+    def dead(
+        self, item_id: int, *, error: str, now: datetime, revive_after_s: Sequence[float] = ()
+    ) -> None:
+        """Dead-letter a row, to come back on the schedule."""
         with self._repo() as repo:
-            repo.dead(item_id, error=error, now=now)
+            repo.dead(item_id, error=error, now=now, revive_after_s=revive_after_s)
+
+    def begin_write(self, item_id: int, *, now: datetime) -> None:
+        """Mark the row in doubt before its write is sent (committed before the request)."""
+        with self._repo() as repo:
+            repo.begin_write(item_id, now=now)
+
+    def clear_doubt(self, item_id: int) -> None:
+        """Take the row out of doubt: GitHub refused the write."""
+        with self._repo() as repo:
+            repo.clear_doubt(item_id)
+
+    def revive_dead(self, *, now: datetime, max_revivals: int) -> int:
+        """Put back the dead rows whose automatic retry is due."""
+        with self._repo() as repo:
+            return revive_dead(repo.session, now=now, max_revivals=max_revivals)
+
+    def requeue(self, ids: Sequence[int] | None, *, now: datetime) -> Requeued:
+        """Put dead rows back for a send now."""
+        with self._repo() as repo:
+            return requeue(repo.session, ids, now=now)
 
     def next_due_at(self) -> datetime | None:
         """Return when the next pending row becomes due."""

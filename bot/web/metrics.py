@@ -9,6 +9,7 @@ from fastapi.responses import PlainTextResponse
 from sqlmodel import Session
 
 from bot.services.objective import objective_of
+from bot.store.outbox import OutboxRepository
 from bot.store.reports import MetricsSnapshot, SqlReportRepository, metrics_snapshot
 from bot.web.deps import Context
 
@@ -38,7 +39,9 @@ def family(
     return lines
 
 
-def render(snap: MetricsSnapshot, streaks: dict[str, tuple[int, bool, float]]) -> str:
+def render(
+    snap: MetricsSnapshot, streaks: dict[str, tuple[int, bool, float]], *, in_doubt: int = 0
+) -> str:
     """Render every metric family."""
     outbox = snap.outbox_by_state
     parts = [
@@ -78,8 +81,15 @@ def render(snap: MetricsSnapshot, streaks: dict[str, tuple[int, bool, float]]) -
         family(
             "triage_outbox_dead",
             "gauge",
-            "GitHub writes given up after every attempt.",
+            "GitHub writes given up after every attempt (retried by themselves 1 h, 6 h and "
+            "24 h later, then kept until `triage-bot outbox retry`).",
             [({}, outbox.get("dead", 0))],
+        ),
+        family(
+            "triage_outbox_in_doubt",
+            "gauge",
+            "Pending GitHub writes whose outcome is unknown until their marker is found.",
+            [({}, in_doubt)],
         ),
         family(
             "triage_objective_streak_days",
@@ -109,9 +119,10 @@ def get_metrics(context: Context) -> PlainTextResponse:
     now = context.clock()
     with Session(context.engine) as session:
         snap = metrics_snapshot(session)
+        in_doubt = OutboxRepository(session).in_doubt()
         reports = SqlReportRepository(session)
         streaks = {}
         for suite in snap.runs_by_suite:
             o = objective_of(reports, suite=suite, at=now, settings=context.settings)
             streaks[suite] = (o.streak_days, o.met, o.coverage)
-    return PlainTextResponse(render(snap, streaks), media_type=CONTENT_TYPE)
+    return PlainTextResponse(render(snap, streaks, in_doubt=in_doubt), media_type=CONTENT_TYPE)

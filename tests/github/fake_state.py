@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import cache
 from typing import Any
 
@@ -24,6 +25,7 @@ class Recorded:
     query: dict[str, str]
     headers: dict[str, str]
     json: Any
+    at: datetime | None = None  # the fake's clock when the request arrived
 
 
 @dataclass
@@ -33,7 +35,10 @@ class Fault:
     kind: "5xx", "secondary" (403 + Retry-After), "429" (Retry-After), "primary" (403 +
     x-ratelimit-remaining 0 + x-ratelimit-reset), "timeout" (stall `delay` s), "lost" (perform the
     write, then answer 502, as if the response was lost). "timeout" also performs the write when
-    `apply` is true.
+    `apply` is true. "late": GitHub completes the write `delay` s later on the fake's clock (the
+    comment is held but listed and editable only then) and holds its answer `hold` real seconds,
+    past the client's time-out, then answers 504. "drop": perform the write, then close the
+    connection without answering. "404": answer 404 Not Found without doing anything.
     """
 
     method: str
@@ -43,6 +48,7 @@ class Fault:
     retry_after: int = 2
     delay: float = 2.0
     apply: bool = False
+    hold: float = 1.5
 
 
 @dataclass
@@ -67,7 +73,25 @@ class GitHubState:
     token_installations: dict[str, int] = field(default_factory=dict)  # token -> installation
     installation_id: int | None = 4242  # the App's installation on `repo`; None: not installed
     lock: threading.Lock = field(default_factory=threading.Lock)
+    # The fake's clock: the test's clock when given, so late writes show up in test time.
+    clock: Callable[[], datetime] | None = None
+    hidden_until: dict[int, datetime] = field(default_factory=dict)  # comment id -> completion
     _next_id: int = 1000
+
+    def now(self) -> datetime:
+        """Return the fake's time."""
+        return self.clock() if self.clock is not None else datetime.now(UTC)
+
+    def visible(self, comment_id: int) -> bool:
+        """Tell whether GitHub has completed the comment's write by now."""
+        until = self.hidden_until.get(comment_id)
+        return until is None or self.now() >= until
+
+    def complete_late(self, comment: dict[str, Any], delay: float) -> None:
+        """Make a just created comment appear only `delay` s later, stamped with that time."""
+        until = self.now() + timedelta(seconds=delay)
+        self.hidden_until[comment["id"]] = until
+        comment["created_at"] = comment["updated_at"] = _iso(until)
 
     def new_id(self) -> int:
         """Hand out a fresh id."""
@@ -88,8 +112,12 @@ class GitHubState:
         return comment
 
     def comments_on(self, issue: int) -> list[dict[str, Any]]:
-        """Return the issue's comments, oldest first."""
+        """Return the issue's comments, oldest first, completed or not: all GitHub holds."""
         return [c for c in self.comments.values() if c["issue"] == issue]
+
+    def listed_on(self, issue: int) -> list[dict[str, Any]]:
+        """Return the issue's comments that GitHub lists by now."""
+        return [c for c in self.comments_on(issue) if self.visible(c["id"])]
 
     def installation_of(self, request: Recorded) -> int | None:
         """Return the installation whose token authorized a recorded request."""
@@ -120,7 +148,11 @@ def app_private_key() -> str:
 
 
 def _now() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return _iso(datetime.now(UTC))
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _user(login: str) -> dict[str, Any]:
@@ -141,8 +173,8 @@ def _comment(state: GitHubState, issue: int, body: str, login: str) -> dict[str,
         "body": body,
         "user": _user(login),
         "author_association": "NONE",
-        "created_at": _now(),
-        "updated_at": _now(),
+        "created_at": _iso(state.now()),
+        "updated_at": _iso(state.now()),
     }
 
 

@@ -58,9 +58,17 @@ def sender(
     *,
     max_attempts: int = 5,
     after_write: Callable[[OutboxItem], None] | None = None,
+    doubt_window_s: float = 600.0,
+    dead_retry_s: tuple[float, ...] = (3600.0, 21600.0, 86400.0),
 ) -> OutboxSender:
     """Build a sender with the fake clock, one second between writes."""
-    config = SenderConfig(min_interval_s=1.0, max_attempts=max_attempts, backoff_base_s=2.0)
+    config = SenderConfig(
+        min_interval_s=1.0,
+        max_attempts=max_attempts,
+        backoff_base_s=2.0,
+        doubt_window_s=doubt_window_s,
+        dead_retry_s=dead_retry_s,
+    )
     return OutboxSender(
         SqlOutboxQueue(engine),
         gateway,

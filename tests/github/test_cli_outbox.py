@@ -70,3 +70,38 @@ def test_drain_without_credentials_is_a_dry_run(
     assert result.exit_code == 0, result.output
     assert "dry run: no GitHub credentials" in result.output
     assert github.requests == []
+
+
+def test_retry_requeues_dead_rows_by_id_or_all(env: str, github: GitHubState) -> None:
+    runner = CliRunner()
+    runner.invoke(app, ["outbox", "status"])
+    engine = make_engine(env)
+    now = datetime.now(UTC)
+    # Issues 7 and 8 do not exist yet: both comments are refused and dead at once.
+    enqueue(engine, [PostComment(7, "a", "k7"), PostComment(8, "b", "k8")], now)
+    engine.dispose()
+    assert "dead 2" in runner.invoke(app, ["outbox", "drain"]).output
+    dead_ids = [row["id"] for row in json.loads(runner.invoke(app, ["outbox", "status"]).output)
+                ["dead_rows"]]  # fmt: skip
+    assert len(dead_ids) == 2
+
+    missing = runner.invoke(app, ["outbox", "retry"])
+    assert missing.exit_code == 2
+    assert "give outbox row ids, or --dead" in missing.output
+
+    github.add_issue(7)
+    one = runner.invoke(app, ["outbox", "retry", str(min(dead_ids)), "99999"])
+    assert one.exit_code == 1  # 99999 is no dead row: said, and the exit code tells
+    assert f"ok: requeued 1 dead rows: {min(dead_ids)}" in one.output
+    assert "skipped 99999: missing, not dead" in one.output
+    assert "sent 1" in runner.invoke(app, ["outbox", "drain"]).output
+    assert len(github.comments_on(7)) == 1
+
+    github.add_issue(8)
+    every = runner.invoke(app, ["outbox", "retry", "--dead"])
+    assert every.exit_code == 0, every.output
+    assert f"requeued 1 dead rows: {max(dead_ids)}" in every.output
+    assert "sent 1" in runner.invoke(app, ["outbox", "drain"]).output
+    status = json.loads(runner.invoke(app, ["outbox", "status"]).output)
+    assert (status["dead"], status["sent"], status["in_doubt"]) == (0, 2, 0)
+    assert len(github.comments_on(8)) == 1

@@ -88,16 +88,23 @@ def _states(url: str) -> list[str]:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("stalled", [0, 3], ids=["post", "upsert"])
+@pytest.mark.parametrize(
+    ("stalled", "kind"),
+    [(0, "timeout"), (3, "timeout"), (0, "late")],
+    ids=["post", "upsert", "late"],
+)
 def test_sigkill_after_a_write_then_restart_sends_each_comment_once(
-    github: GitHubState, database_url: str, tmp_path: Path, stalled: int
+    github: GitHubState, database_url: str, tmp_path: Path, stalled: int, kind: str
 ) -> None:
     _enqueue(database_url)
     target = [*POSTS, UPSERT][stalled]
     # GitHub performs the write, then the answer never comes: the drain is killed meanwhile.
-    github.faults.append(
-        Fault("POST", rf"/issues/{target.issue}/comments", "timeout", delay=30, apply=True)
-    )
+    # "late": GitHub lists the comment only 8 s after the request, so the restarted drain
+    # finds the row in doubt, looks, finds nothing yet, and must wait for the marker.
+    fault = Fault("POST", rf"/issues/{target.issue}/comments", kind, delay=30, apply=True)
+    if kind == "late":
+        fault = Fault("POST", rf"/issues/{target.issue}/comments", kind, delay=8, hold=30)
+    github.faults.append(fault)
     drain = _drain(database_url, github, tmp_path)
     try:
         deadline = time.monotonic() + 60

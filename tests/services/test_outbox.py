@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from itertools import pairwise
 
 import pytest
 from sqlalchemy import Engine
@@ -19,8 +20,9 @@ from tests.github_server import Fault, GitHubState, assert_rest_contract, runnin
 
 
 @pytest.fixture
-def github() -> Iterator[GitHubState]:
+def github(the_clock: FakeClock) -> Iterator[GitHubState]:
     with running_github() as state:
+        state.clock = the_clock  # GitHub's clock is the test's
         for number in (1, 2, 3):
             state.add_issue(number)
         yield state
@@ -42,8 +44,13 @@ def engine(database_url: str) -> Iterator[Engine]:
 
 
 @pytest.fixture
-def clock() -> FakeClock:
+def the_clock() -> FakeClock:
     return FakeClock()
+
+
+@pytest.fixture
+def clock(the_clock: FakeClock) -> FakeClock:
+    return the_clock
 
 
 def _posts(github: GitHubState) -> list[str]:
@@ -195,15 +202,31 @@ def test_writes_are_paced_and_nothing_is_lost_across_a_restart(
 def test_dead_letter_after_max_attempts_and_shown_in_stats(
     github: GitHubState, gateway: PyGithubGateway, engine: Engine, clock: FakeClock
 ) -> None:
-    github.faults.append(Fault("POST", r"/comments$", "5xx", times=100))
+    # A 403 refusal is certain (nothing written): plain exponential backoff, then dead.
+    github.faults.append(Fault("POST", r"/comments$", "secondary", times=100, retry_after=0))
+    github.faults.append(Fault("GET", r"/comments$", "secondary", times=100, retry_after=0))
     enqueue(engine, [PostComment(issue=1, body="never", key="k")], clock.now)
     result = sender(engine, gateway, clock, max_attempts=3).drain()
     assert (result.sent, result.retried, result.dead) == (0, 2, 1)
     stats = SqlOutboxQueue(engine).stats()
-    assert (stats.pending, stats.dead) == (0, 1)
+    assert (stats.pending, stats.dead, stats.in_doubt) == (0, 1, 0)
     assert stats.dead_rows[0]["key"] == "k"
-    assert "502" in str(stats.dead_rows[0]["last_error"])
-    assert [round(s) for s in clock.sleeps] == [2, 4]  # exponential backoff
+    assert "403" in str(stats.dead_rows[0]["last_error"])
+    assert github.comments_on(1) == []
+
+
+def test_a_write_github_keeps_failing_with_5xx_is_sent_again_only_after_the_window(
+    github: GitHubState, gateway: PyGithubGateway, engine: Engine, clock: FakeClock
+) -> None:
+    github.faults.append(Fault("POST", r"/comments$", "5xx", times=100))
+    enqueue(engine, [PostComment(issue=1, body="never", key="k")], clock.now)
+    result = sender(engine, gateway, clock, max_attempts=3, doubt_window_s=300).drain()
+    assert (result.sent, result.dead) == (0, 1)
+    posts = [r for r in github.writes() if r.method == "POST"]
+    assert len(posts) == 3  # each 502 left the write in doubt for the whole window
+    assert all(b.at and a.at and (b.at - a.at).total_seconds() >= 300 for a, b in pairwise(posts))
+    stats = SqlOutboxQueue(engine).stats()
+    assert "outbox_in_doubt" in str(stats.dead_rows[0]["last_error"])
     assert github.comments_on(1) == []
 
 

@@ -134,6 +134,7 @@ def test_openapi_documents_every_route_with_schemas_and_examples(client: httpx.C
         "/api/v1/objective": {"get"},
         "/api/v1/criteria": {"get"},
         "/api/v1/outbox": {"get"},
+        "/api/v1/outbox/retry": {"post"},
     }
     for path, methods in expected.items():
         assert methods <= set(paths[path]), path
