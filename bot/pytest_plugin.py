@@ -25,6 +25,7 @@ from bot.pytest_plugin_upload import (
 
 PLUGIN_NAME = "triage-upload"
 MAX_RETRY_S = 600.0  # a typo must not hold a CI job for hours
+GATE_PASSES = frozenset({"pass", "known"})
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -55,6 +56,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         metavar="SECONDS",
         type=float,
         help=f"upload time limit (env TRIAGE_TIMEOUT; default {DEFAULT_TIMEOUT_S:g})",
+    )
+    group.addoption(
+        "--triage-gate",
+        action="store_true",
+        default=None,
+        help="exit as the run's verdict says: 0 when every failure is a known issue or flaky, "
+        "1 when any is news; pytest's own status stands when the service cannot judge "
+        "(env TRIAGE_GATE=1)",
     )
     group.addoption(
         "--triage-retry-for",
@@ -119,6 +128,8 @@ class ReportUploader:
         self._started_at = datetime.now(UTC)
         self._message: str | None = None
         self._shown = False
+        option = config.getoption("triage_gate")
+        self._gate = bool(option) or os.environ.get("TRIAGE_GATE", "") in ("1", "true", "yes")
 
     def _write(self, make: Callable[[], dict[str, Any]]) -> None:
         """Build and append one JSON line; a failure in either must not disturb the test run."""
@@ -179,8 +190,10 @@ class ReportUploader:
         )
 
     @pytest.hookimpl(trylast=True)
-    def pytest_sessionfinish(self, exitstatus: int | pytest.ExitCode) -> None:
-        """Close the report and upload it; the exit status stays what the tests made it."""
+    def pytest_sessionfinish(
+        self, session: pytest.Session, exitstatus: int | pytest.ExitCode
+    ) -> None:
+        """Close the report and upload it; the exit status changes only under --triage-gate."""
         self._write(lambda: {"exitstatus": int(exitstatus), "$report_type": "SessionFinish"})
         if self._gzip is None:
             return
@@ -190,10 +203,24 @@ class ReportUploader:
             started = self._started_at.isoformat(timespec="seconds").replace("+00:00", "Z")
             outcome = post_report(self._target, self._buffer.getvalue(), started_at=started)
             self._message = outcome.message
+            if self._gate:
+                self._apply_gate(session, int(exitstatus), outcome.verdict)
         except Exception as exc:  # never break the run for the upload
             self._message = f"triage: report not uploaded: {type(exc).__name__}"
         finally:
             self._buffer = io.BytesIO()
+
+    def _apply_gate(self, session: pytest.Session, exitstatus: int, verdict: str | None) -> None:
+        """Let the verdict decide a failed run's status; without one, pytest's status stands."""
+        if exitstatus != pytest.ExitCode.TESTS_FAILED:
+            return  # passed, interrupted or a usage error: nothing for the gate to judge
+        if verdict in GATE_PASSES:
+            session.exitstatus = pytest.ExitCode.OK
+            self._message = f"{self._message}; gate: every failure is known or flaky (exit 0)"
+        elif verdict == "blocked":
+            self._message = f"{self._message}; gate: blocked by a new failure (exit 1)"
+        else:
+            self._message = f"{self._message}; gate: no verdict, pytest's exit status stands"
 
     def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
         """Show what the upload did, as one line."""

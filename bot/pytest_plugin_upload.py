@@ -18,6 +18,7 @@ DEFAULT_RETRY_S = 60.0  # how long a busy (503) or unreachable service is retrie
 RETRY_STATUSES = frozenset({502, 503, 504})
 FIRST_PAUSE_S, MAX_PAUSE_S = 0.5, 10.0
 USER_AGENT = "triage-bot-pytest-plugin"
+ANSWER_MAX = 1024 * 1024  # the answer lists at most a hundred deciding failures
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,9 @@ class Outcome:
     message: str
     # Set when trying again may help (busy or unreachable service): the pause it asked for.
     retry_after: float | None = field(default=None, compare=False)
+    # The run's verdict from the service's answer: pass, known or blocked (None: no answer).
+    verdict: str | None = None
+    run_id: int | None = None
 
 
 def runs_endpoint(url: str) -> str:
@@ -75,7 +79,8 @@ def ci_metadata(env: Mapping[str, str]) -> dict[str, str]:
 def build_request(target: Target, body: bytes, *, started_at: str) -> urllib.request.Request:
     """Build the gzip POST carrying the report, its metadata and the bearer token."""
     params = {"suite": target.suite, "environment": target.environment, **target.metadata}
-    params["started_at"] = started_at
+    if started_at:  # else the report's own start time, or the upload's
+        params["started_at"] = started_at
     url = f"{target.endpoint}?{urllib.parse.urlencode(params)}"
     headers = {
         "Content-Type": "application/x-ndjson",
@@ -161,10 +166,15 @@ def _exchange(request: urllib.request.Request, target: Target) -> Outcome:
     opener = urllib.request.build_opener(_NoRedirect)
     try:
         with opener.open(request, timeout=target.timeout_s) as response:
-            payload = _json(response.read(64 * 1024))
+            payload = _json(response.read(ANSWER_MAX))
             run_id = payload.get("run_id", "?")
+            verdict = payload.get("verdict")
+            status = verdict.get("status") if isinstance(verdict, dict) else None
             return Outcome(
-                True, f"triage: report uploaded to {display_url(target.endpoint)} (run {run_id})"
+                True,
+                f"triage: report uploaded to {display_url(target.endpoint)} (run {run_id})",
+                verdict=status if isinstance(status, str) else None,
+                run_id=run_id if isinstance(run_id, int) else None,
             )
     except urllib.error.HTTPError as exc:
         with exc:

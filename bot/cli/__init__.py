@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from bot.cli import backtest, classify, db, ingest, kb, outbox, report, serve
+from bot.cli import backtest, classify, db, gate, ingest, kb, outbox, report, serve
 
 app = typer.Typer(
     name="triage-bot",
@@ -16,7 +16,7 @@ app = typer.Typer(
 
 # Each command module exposes register(app); this list is the one composition point.
 # backtest adds its command to kb's group, so it comes after kb.
-for _module in (classify, ingest, kb, backtest, db, serve, report, outbox):
+for _module in (classify, ingest, kb, backtest, db, serve, report, outbox, gate):
     _module.register(app)
 
 

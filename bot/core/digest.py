@@ -99,12 +99,16 @@ class RunContent:
 def run_content(run: TestRun) -> RunContent:
     """Compute what identifies a run whatever format it was read from."""
     tests = sorted(run.tests, key=lambda t: t.nodeid)
-    sha = hashlib.sha256(b"run-content-v1\n")
+    sha = hashlib.sha256(b"run-content-v2\n")
     for t in tests:
         outcome = _SAME_OUTCOME.get(t.outcome, t.outcome)
         sha.update(f"{t.nodeid}\t{outcome.value}\n".encode())
     for nodeid in sorted({f.nodeid for f in run.failures if f.phase is Phase.COLLECT}):
         sha.update(f"{nodeid}\tcollect\n".encode())
+    # What failed and how: every format names each failure's phase and exception type alike,
+    # so two quick runs of a small suite that failed differently are never taken for one.
+    for failure in sorted({(f.nodeid, f.phase.value, f.exception or "") for f in run.failures}):
+        sha.update(("\t".join(failure) + "\n").encode())
     span = run.duration or 0.0
     started = run.created
     if run.format is ReportFormat.JSON_REPORT and started is not None:

@@ -92,3 +92,41 @@ def _noun(n: int, word: str) -> str:
 
 def _plural(n: int, word: str) -> str:
     return f"{n} {_noun(n, word)}"
+
+
+@dataclass(frozen=True, slots=True)
+class RunPoint:
+    """One run of a suite as the suspect range sees it."""
+
+    run_id: int
+    commit: str | None
+    failed: bool  # the test failed in this run
+
+
+@dataclass(frozen=True, slots=True)
+class SuspectRange:
+    """Where a failure started: the last run the test passed, the first it failed."""
+
+    nodeid: str
+    first_failed_run: int
+    first_failed_commit: str | None
+    last_passed_run: int | None  # None: no passing run within the history looked at
+    last_passed_commit: str | None
+
+
+def suspect_range(nodeid: str, points: Iterable[RunPoint]) -> SuspectRange | None:
+    """Walk a test's runs newest first (this run first) back to the last run it passed in.
+
+    Runs come ordered by their own start times, so late and out-of-order uploads land where
+    they ran. None when the test did not fail in the first (newest) run given.
+    """
+    first: RunPoint | None = None
+    for point in points:
+        if not point.failed:
+            if first is None:
+                return None
+            return SuspectRange(nodeid, first.run_id, first.commit, point.run_id, point.commit)
+        first = point
+    if first is None:
+        return None
+    return SuspectRange(nodeid, first.run_id, first.commit, None, None)

@@ -29,6 +29,7 @@ from bot.store.judgements import SqlJudgements
 from bot.store.links import SqlIssueStates, SqlLinks, SqlReadModels
 from bot.store.outbox import OutboxRepository
 from bot.store.runs import SqlFailures, SqlRuns
+from bot.store.verdicts import SqlVerdictHistory
 from bot.store.writeback import SqlWritebackHistory
 
 OutboxFactory = Callable[[Session], Outbox]
@@ -95,6 +96,7 @@ class SqlUnitOfWork(SessionUnitOfWork):
     deliveries: DeliveryRepository
     judgements: JudgementRepository
     identities: RunIdentityRepository
+    verdicts: SqlVerdictHistory
 
     def __init__(
         self, engine: Engine, *, write: bool = True, outbox: OutboxFactory | None = None
@@ -114,6 +116,7 @@ class SqlUnitOfWork(SessionUnitOfWork):
         self.deliveries = DeliveryRepository(session)
         self.judgements = SqlJudgements(session)
         self.identities = SqlRunIdentities(session)
+        self.verdicts = SqlVerdictHistory(session)
 
 
 def unit_of_work_factory(engine: Engine, *, write: bool = True) -> Callable[[], SqlUnitOfWork]:

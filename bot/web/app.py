@@ -28,7 +28,7 @@ from bot.web.errors import install_error_handlers
 from bot.web.pages import docs
 from bot.web.pages import router as pages
 from bot.web.read_guard import ReadGuard
-from bot.web.routers import api, health, judgements, outbox, runs, webhook
+from bot.web.routers import api, health, judgements, outbox, runs, verdict, webhook
 
 log = logging.getLogger(__name__)
 
@@ -156,6 +156,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(runs.router)
     app.include_router(api.router)
     app.include_router(judgements.router)
+    app.include_router(verdict.router)
     app.include_router(webhook.router)
     app.include_router(outbox.router)
     app.include_router(objective.router)

@@ -8,7 +8,6 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 from pydantic.json_schema import SkipJsonSchema
-from sqlalchemy import Engine
 
 from bot.store.outbox_dead import ID_MAX, REQUEUE_MAX
 from bot.store.outbox_queue import SqlOutboxQueue
@@ -128,4 +127,3 @@ def retry(body: RetryIn, context: Context) -> RetryOut:
         requeued=list(done.requeued),
         skipped=[SkippedRow(id=i, state=s) for i, s in done.skipped],
     )
-

@@ -22,6 +22,7 @@ from bot.web.auth import require_token
 from bot.web.body import decode_body, read_capped
 from bot.web.deps import Context
 from bot.web.errors import ApiError, error_responses
+from bot.web.routers.verdict import VerdictOut, run_verdict
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["runs"])
@@ -73,6 +74,8 @@ class UploadAnswer(BaseModel):
     run_id: int = Field(examples=[42])
     created: bool = Field(examples=[True])
     summary: SummaryOut
+    # What a deploy gate reads: pass, known (only known or flaky failures) or blocked.
+    verdict: VerdictOut
 
 
 @contextmanager
@@ -86,9 +89,12 @@ def _bad_meta_is_422() -> Iterator[None]:
         raise ApiError(422, exc.reason, exc.message) from None
 
 
-def _answer(result: IngestResult) -> JSONResponse:
+def _answer(result: IngestResult, verdict: VerdictOut) -> JSONResponse:
     body = UploadAnswer(
-        run_id=result.run_id, created=result.created, summary=SummaryOut.of(result.summary)
+        run_id=result.run_id,
+        created=result.created,
+        summary=SummaryOut.of(result.summary),
+        verdict=verdict,
     )
     return JSONResponse(body.model_dump(mode="json"), status_code=201 if result.created else 200)
 
@@ -155,4 +161,5 @@ async def upload_run(
         with _bad_meta_is_422():
             result = await run_in_threadpool(context.ingest, data, meta)
     log.info("run %s %s for suite %s", result.run_id, "stored" if result.created else "seen", suite)
-    return _answer(result)
+    verdict = await run_in_threadpool(run_verdict, context, result.run_id)
+    return _answer(result, verdict)
