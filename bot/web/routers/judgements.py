@@ -18,6 +18,7 @@ from bot.services.ingest import IngestOptions
 from bot.services.rejudge import rejudge_knowledge
 from bot.store.uow import SqlUnitOfWork
 from bot.web.deps import AppContext, Context
+from bot.web.errors import error_responses
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/v1", tags=["read"])
@@ -55,7 +56,8 @@ class JudgementPage(BaseModel):
 
 
 @router.get("/judgements", response_model=JudgementPage,
-            summary="Changes of stored failures' judgements, newest first")  # fmt: skip
+            summary="Changes of stored failures' judgements, newest first",
+            responses=error_responses(422))  # fmt: skip
 def list_judgements(
     context: Context,
     page: Annotated[int, Query(ge=1, le=1_000_000, description="1-based page number")] = 1,
