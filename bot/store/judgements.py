@@ -105,13 +105,13 @@ class SqlJudgements:
             return []
         query = select(_FAILURES).where(
             _FAILURES.c.run_id.in_(list(run_ids)),
+            _FAILURES.c.nodeid.in_(sorted(nodeids)),
             _FAILURES.c.suite == suite,
             _FAILURES.c.environment == environment,
             _FAILURES.c.outcome != "flaky",
         )
-        wanted = set(nodeids)
         rows = self.session.execute(query.order_by(_FAILURES.c.id))
-        return [StoredFailure(r.id, failure_record(r)) for r in rows if r.nodeid in wanted]
+        return [StoredFailure(r.id, failure_record(r)) for r in rows]
 
     def wrong(self) -> dict[tuple[int, str], int | None]:
         query = select(_WRONG.c.run_id, _WRONG.c.nodeid, _WRONG.c.issue)

@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 
 from bot.ports import JudgementChange
 from bot.web.deps import Context
+from bot.web.errors import error_responses
 
 router = APIRouter(prefix="/api/v1", tags=["read"])
 
@@ -46,7 +47,8 @@ class JudgementPage(BaseModel):
 
 
 @router.get("/judgements", response_model=JudgementPage,
-            summary="Changes of stored failures' judgements, newest first")  # fmt: skip
+            summary="Changes of stored failures' judgements, newest first",
+            responses=error_responses(422))  # fmt: skip
 def list_judgements(
     context: Context,
     page: Annotated[int, Query(ge=1, le=1_000_000, description="1-based page number")] = 1,
