@@ -100,21 +100,6 @@ class FailureRecord:
 
 
 @dataclass(frozen=True, slots=True)
-class TestState:
-    """One test's latest state in a suite; history is one letter per run, oldest first."""
-
-    __test__ = False
-
-    nodeid: str
-    last_outcome: str
-    last_run_id: int
-    last_run_at: datetime
-    last_passed_at: datetime | None
-    last_failed_at: datetime | None
-    history: str
-
-
-@dataclass(frozen=True, slots=True)
 class ClusterRecord:
     """Unmatched failures sharing a fingerprint; when recording, count/runs are this run's."""
 
@@ -200,9 +185,7 @@ class FailureRepository(Protocol):
 
 
 class TestStateRepository(Protocol):
-    def get_many(
-        self, *, suite: str, environment: str, nodeids: Collection[str]
-    ) -> dict[str, TestState]: ...
+    """The tests each suite has run (read by the weekly pass rate)."""
 
     def record_run(
         self,
@@ -213,7 +196,7 @@ class TestStateRepository(Protocol):
         run_id: int,
         at: datetime,
     ) -> None:
-        """Fold one run's results into the tests' state; an older run keeps newer state."""
+        """Remember the run's tests the suite had not run before."""
         ...
 
 

@@ -1,4 +1,4 @@
-"""SQLModel tables of runs, failures, per-test state, clusters, issue states and links."""
+"""SQLModel tables of runs, failures, suites' tests, clusters, issue states and links."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ from sqlmodel import Field, SQLModel
 
 MESSAGE_CAP = 1000
 TEXT_CAP = 2000
-HISTORY_CAP = 32
 
 
 def _dt(*, nullable: bool = False) -> datetime:
@@ -55,26 +54,23 @@ class RunPublic(RunBase):
     failure_count: int
 
 
-class TestState(SQLModel, table=True):
-    """The latest known state of one test of one suite; one row per test, not per run."""
+class SuiteTest(SQLModel, table=True):
+    """A test a suite has run at least once: the weekly pass rate's list of the suite's tests.
+
+    Written only when a run brings a node id not seen before, so a run of known tests writes
+    nothing here. Outcomes per run are not kept: the failures table holds every failed one.
+    """
 
     __test__ = False
-    __tablename__ = "test_states"
+    __tablename__ = "suite_tests"
     __table_args__ = (
-        UniqueConstraint("suite", "environment", "nodeid", name="uq_test_states_node"),
+        UniqueConstraint("suite", "environment", "nodeid", name="uq_suite_tests_node"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
     suite: str
     environment: str = ""
     nodeid: str = Field(sa_type=Text)
-    last_outcome: str
-    last_run_id: int
-    last_run_at: datetime = _dt()
-    last_passed_at: datetime | None = _dt(nullable=True)
-    last_failed_at: datetime | None = _dt(nullable=True)
-    # One letter per run, oldest first, at most HISTORY_CAP: P passed, F failed, K flaky, S other.
-    history: str = ""
 
 
 class FailureRow(SQLModel, table=True):
@@ -83,7 +79,10 @@ class FailureRow(SQLModel, table=True):
     __tablename__ = "failures"
     __table_args__ = (
         Index("ix_failures_suite_started", "suite", "environment", "started_at"),
-        Index("ix_failures_issue_started", "known_issue", "started_at"),
+        # Covers every per-issue question (count, runs, first/last/previous seen, latest runs)
+        # without touching the table: an upload's write-back and the known-issues API read
+        # only this index, seeking to the newest entries rather than scanning the history.
+        Index("ix_failures_issue_activity", "known_issue", "started_at", "run_id", "outcome"),
         Index("ix_failures_run_nodeid", "run_id", "nodeid"),
         # The objective reads every infrastructure regression of a suite; without this index
         # a year of history is a full scan of the suite's failures (600 ms instead of 31 ms).

@@ -20,7 +20,7 @@ from bot.ports import (
     WritebackHistory,
 )
 from bot.store.engine import IMMEDIATE
-from bot.store.history import SqlClusters, SqlTestStates
+from bot.store.history import SqlClusters, SqlSuiteTests
 from bot.store.links import SqlIssueStates, SqlLinks, SqlReadModels
 from bot.store.outbox import OutboxRepository
 from bot.store.runs import SqlFailures, SqlRuns
@@ -99,7 +99,7 @@ class SqlUnitOfWork(SessionUnitOfWork):
         """Build every repository on the session."""
         self.runs = SqlRuns(session)
         self.failures = SqlFailures(session)
-        self.tests = SqlTestStates(session)
+        self.tests = SqlSuiteTests(session)
         self.clusters = SqlClusters(session)
         self.issues = SqlIssueStates(session)
         self.links = SqlLinks(session)

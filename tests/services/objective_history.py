@@ -112,19 +112,8 @@ def seed(engine: Engine, scenario: dict[str, Any]) -> None:
                 )
         last_at = datetime.combine(last, RUN_TIME)
         conn.execute(
-            insert(t["test_states"]),
-            [
-                {
-                    "suite": suite,
-                    "environment": "",
-                    "nodeid": n,
-                    "last_outcome": "passed",
-                    "last_run_id": run_id,
-                    "last_run_at": last_at,
-                    "history": "P",
-                }
-                for n in tests
-            ],
+            insert(t["suite_tests"]),
+            [{"suite": suite, "environment": "", "nodeid": n} for n in tests],
         )
         for c in scenario.get("cluster", []):
             seen = datetime.fromisoformat(c["first_seen"])
