@@ -81,6 +81,10 @@ def test_deep_stack_direct():
     layer_0({"url": "http://inventory.staging:8080/api/v2/stock", "attempt": 3}, None, 0)
 
 
+def test_needs_real_services(real_services):
+    assert real_services
+
+
 def test_redis_setup(redis_conn):
     assert redis_conn
 
@@ -131,6 +135,7 @@ def layers_module() -> str:
 
 
 _NUMBER = re.compile(r"\b\d{2,5}\b")
+_KEEP = frozenset({"111", "6379", "5432", "8080"})  # errno and ports, which rules look for
 
 
 @functools.cache
@@ -156,7 +161,7 @@ def templates() -> tuple[tuple[dict[str, Any], ...], dict[str, Any]]:
 def _renumber(value: Any, rng: random.Random) -> Any:
     """Change the numbers in every string so clones differ as real failures do."""
     if isinstance(value, str):
-        return _NUMBER.sub(lambda _: str(rng.randint(10, 99999)), value)
+        return _NUMBER.sub(lambda m: m[0] if m[0] in _KEEP else str(rng.randint(10, 99999)), value)
     if isinstance(value, float):  # times, durations, thread ids of captured log records
         return value * rng.uniform(0.5, 2.0)
     if isinstance(value, int) and not isinstance(value, bool) and value >= 10:
@@ -180,10 +185,15 @@ def _clone(template: dict[str, Any], i: int, rng: random.Random, *, vary: bool) 
     return test
 
 
-def make_report(tests: int, failures: int, seed: int) -> bytes:
-    """Build a json-report document: `failures` of `tests` fail, cloned from real failures."""
+def make_report(tests: int, failures: int, seed: int, *, kinds: tuple[str, ...] = ()) -> bytes:
+    """Build a json-report document: `failures` of `tests` fail, cloned from real failures.
+
+    kinds, when given, keeps only the failing tests whose name contains one of them.
+    """
     rng = random.Random(seed)
     failing, passing = templates()
+    if kinds:
+        failing = tuple(t for t in failing if any(k in t["nodeid"] for k in kinds))
     picked = set(rng.sample(range(tests), failures))
     items = [
         _clone(rng.choice(failing), i, rng, vary=True)

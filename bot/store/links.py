@@ -9,12 +9,12 @@ from sqlmodel import Session
 
 from bot.ports import IssueState, IssueStats, ManualLinkRecord, RuleStats
 from bot.store.common import maybe_utc, upsert, utc
-from bot.store.tables import FailureRow, KnownIssueState, ManualLink, WrongMatch
+from bot.store.tables import IssueTally, KnownIssueState, ManualLink, WrongMatch
 
 _ISSUES = KnownIssueState.__table__  # type: ignore[attr-defined]
 _LINKS = ManualLink.__table__  # type: ignore[attr-defined]
 _WRONG = WrongMatch.__table__  # type: ignore[attr-defined]
-_FAILURES = FailureRow.__table__  # type: ignore[attr-defined]
+_TALLIES = IssueTally.__table__  # type: ignore[attr-defined]
 
 
 class SqlIssueStates:
@@ -105,7 +105,7 @@ class SqlLinks:
 
 
 class SqlReadModels:
-    """Aggregates over failures for the known-issues API."""
+    """Aggregates for the known-issues API, read from the per-run tallies (not the failures)."""
 
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -114,26 +114,29 @@ class SqlReadModels:
         """Count each known issue's occurrences and runs, with when it was last seen."""
         query = (
             select(
-                _FAILURES.c.known_issue,
-                func.count(),
-                func.count(distinct(_FAILURES.c.run_id)),
-                func.max(_FAILURES.c.started_at),
+                _TALLIES.c.known_issue,
+                func.sum(_TALLIES.c.failures + _TALLIES.c.flaky),
+                func.count(distinct(_TALLIES.c.run_id)),
+                func.max(_TALLIES.c.started_at),
             )
-            .where(_FAILURES.c.known_issue.is_not(None))
-            .group_by(_FAILURES.c.known_issue)
-            .order_by(_FAILURES.c.known_issue)
+            .group_by(_TALLIES.c.known_issue)
+            .order_by(_TALLIES.c.known_issue)
         )
         return [
-            IssueStats(issue, count, runs, maybe_utc(last))
+            IssueStats(issue, int(count), runs, maybe_utc(last))
             for issue, count, runs, last in self.session.execute(query)
         ]
 
     def rule_stats(self) -> list[RuleStats]:
         """Count each rule's matches and the wrong matches people reported."""
         matches = (
-            select(_FAILURES.c.rule, _FAILURES.c.known_issue, func.count())
-            .where(_FAILURES.c.rule.is_not(None), _FAILURES.c.known_issue.is_not(None))
-            .group_by(_FAILURES.c.rule, _FAILURES.c.known_issue)
+            select(
+                _TALLIES.c.rule,
+                _TALLIES.c.known_issue,
+                func.sum(_TALLIES.c.failures + _TALLIES.c.flaky),
+            )
+            .where(_TALLIES.c.rule != "")
+            .group_by(_TALLIES.c.rule, _TALLIES.c.known_issue)
         )
         wrong_query = (
             select(_WRONG.c.rule, func.count())

@@ -79,10 +79,7 @@ class FailureRow(SQLModel, table=True):
     __tablename__ = "failures"
     __table_args__ = (
         Index("ix_failures_suite_started", "suite", "environment", "started_at"),
-        # Covers every per-issue question (count, runs, first/last/previous seen, latest runs)
-        # without touching the table: an upload's write-back and the known-issues API read
-        # only this index, seeking to the newest entries rather than scanning the history.
-        Index("ix_failures_issue_activity", "known_issue", "started_at", "run_id", "outcome"),
+        Index("ix_failures_issue_started", "known_issue", "started_at"),
         Index("ix_failures_run_nodeid", "run_id", "nodeid"),
         # The objective reads every infrastructure regression of a suite; without this index
         # a year of history is a full scan of the suite's failures (600 ms instead of 31 ms).
@@ -108,6 +105,29 @@ class FailureRow(SQLModel, table=True):
     rule: str | None = None
     classification: str
     category: str
+
+
+class IssueTally(SQLModel, table=True):
+    """How many failures of one run one rule matched to one known issue (flaky passes apart).
+
+    Kept by database triggers on `failures` (migration 0006), so every writer (ingest,
+    re-judging, a run's deletion) keeps it right. The known-issues list and an upload's
+    write-back read these few rows per run instead of every failure in the history.
+    """
+
+    __tablename__ = "issue_tallies"
+    __table_args__ = (
+        UniqueConstraint("known_issue", "rule", "run_id", name="uq_issue_tallies"),
+        Index("ix_issue_tallies_issue_started", "known_issue", "started_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    known_issue: int
+    rule: str = ""  # "" for a manual link (no rule): a NULL would never conflict
+    run_id: int
+    started_at: datetime = _dt()
+    failures: int = 0  # not flaky
+    flaky: int = 0
 
 
 class Cluster(SQLModel, table=True):

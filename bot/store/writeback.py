@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Collection
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import distinct, func
 from sqlmodel import Session, col, select
@@ -14,7 +14,7 @@ from bot.core.render_comments import IssueActivity, RunRef
 from bot.ports import WritebackHistory
 from bot.store.common import maybe_utc, utc
 from bot.store.outbox import DEAD, OutboxRow
-from bot.store.tables import Cluster, FailureRow, KnownIssueState, Run
+from bot.store.tables import Cluster, FailureRow, IssueTally, KnownIssueState, Run
 
 WINDOW_DAYS = 30
 FLAKY = "flaky"  # flaky passes are stored beside failures; they are not occurrences
@@ -35,14 +35,10 @@ class SqlWritebackHistory:
 
     def open_issue_activity(self, *, now: datetime, latest: int = 5) -> list[IssueActivity]:
         """Summarise every known issue with occurrences that is not closed."""
-        numbers: list[int | None] = self.session.exec(  # type: ignore[assignment]
-            select(col(FailureRow.known_issue))
-            .distinct()
-            .where(col(FailureRow.known_issue).is_not(None), FailureRow.outcome != FLAKY)
+        numbers = self.session.exec(
+            select(IssueTally.known_issue).distinct().where(IssueTally.failures > 0)
         ).all()
-        found = self.issue_activity(
-            issues=[n for n in numbers if n is not None], now=now, latest=latest
-        )
+        found = self.issue_activity(issues=list(numbers), now=now, latest=latest)
         return [a for a in found if a.state != "closed"]
 
     def cluster_candidates(self, *, min_runs: int) -> list[ClusterCandidate]:
@@ -74,27 +70,32 @@ class SqlWritebackHistory:
     def _activity(
         self, issue: int, *, now: datetime, run_id: int | None, latest: int
     ) -> IssueActivity | None:
-        mine = (FailureRow.known_issue == issue, FailureRow.outcome != FLAKY)
+        # The per-run tallies hold a few rows per run, where failures hold every occurrence:
+        # an upload's cost does not grow with the issue's history of failures.
+        mine = (IssueTally.known_issue == issue, IssueTally.failures > 0)
         total, runs, first, last = self.session.exec(
             select(
-                func.count(),
-                func.count(distinct(col(FailureRow.run_id))),
-                func.min(FailureRow.started_at),
-                func.max(FailureRow.started_at),
+                func.sum(IssueTally.failures),
+                func.count(distinct(col(IssueTally.run_id))),
+                func.min(IssueTally.started_at),
+                func.max(IssueTally.started_at),
             ).where(*mine)
         ).one()
         if not total or first is None or last is None:
             return None
         previous = self.session.exec(
-            select(func.max(FailureRow.started_at)).where(
-                *mine, FailureRow.run_id != (run_id or -1)
+            select(func.max(IssueTally.started_at)).where(
+                *mine, IssueTally.run_id != (run_id or -1)
             )
         ).one()
         since = now - timedelta(days=WINDOW_DAYS)
-        moments = self.session.exec(
-            select(FailureRow.started_at).where(*mine, FailureRow.started_at >= since)
-        ).all()
-        daily = Counter(utc(m).date() for m in moments)
+        daily: Counter[date] = Counter()
+        for at, count in self.session.exec(
+            select(IssueTally.started_at, IssueTally.failures).where(
+                *mine, IssueTally.started_at >= since
+            )
+        ):
+            daily[utc(at).date()] += count
         state = self.session.get(KnownIssueState, issue)
         events = self._events(issue, now)
         return IssueActivity(
@@ -113,21 +114,21 @@ class SqlWritebackHistory:
         )
 
     def _latest_runs(self, issue: int, latest: int) -> tuple[RunRef, ...]:
-        mine = (FailureRow.known_issue == issue, FailureRow.outcome != FLAKY)
         run_ids = self.session.exec(
-            select(FailureRow.run_id)
-            .where(*mine)
-            .group_by(col(FailureRow.run_id))
-            .order_by(func.max(FailureRow.started_at).desc(), col(FailureRow.run_id).desc())
+            select(IssueTally.run_id)
+            .where(IssueTally.known_issue == issue, IssueTally.failures > 0)
+            .group_by(col(IssueTally.run_id))
+            .order_by(func.max(IssueTally.started_at).desc(), col(IssueTally.run_id).desc())
             .limit(latest)
         ).all()
         tests: defaultdict[int, list[str]] = defaultdict(list)
-        for rid, nodeid in self.session.exec(
-            select(FailureRow.run_id, FailureRow.nodeid)
-            .where(*mine, col(FailureRow.run_id).in_(run_ids))
+        # Select by run (its index), then keep this issue's rows: a few runs' failures at most.
+        for rid, nodeid, known, outcome in self.session.exec(
+            select(FailureRow.run_id, FailureRow.nodeid, FailureRow.known_issue, FailureRow.outcome)
+            .where(col(FailureRow.run_id).in_(run_ids))
             .order_by(col(FailureRow.id))
         ):
-            if nodeid not in tests[rid]:
+            if known == issue and outcome != FLAKY and nodeid not in tests[rid]:
                 tests[rid].append(nodeid)
         found = {r.id: r for r in self.session.exec(select(Run).where(col(Run.id).in_(run_ids)))}
         return tuple(

@@ -7,13 +7,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import Engine
-from sqlmodel import Session, SQLModel
+from sqlmodel import Session
 
 from bot.core.comment_policy import PolicyConfig
 from bot.core.intents import marker
 from bot.services.writeback import plan_after_ingest, plan_lifecycle
 from bot.store.engine import make_engine
-from bot.store.metadata import load_all_tables
+from bot.store.migrate import upgrade
 from bot.store.outbox import OutboxRepository
 from bot.store.tables import Cluster, FailureRow, KnownIssueState, Run
 from bot.store.writeback import SqlWritebackHistory
@@ -26,9 +26,8 @@ START = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 
 @pytest.fixture
 def engine(database_url: str) -> Iterator[Engine]:
+    upgrade(database_url)  # the schema as the service builds it, triggers included
     eng = make_engine(database_url)
-    load_all_tables()
-    SQLModel.metadata.create_all(eng)
     yield eng
     eng.dispose()
 

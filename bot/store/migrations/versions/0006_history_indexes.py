@@ -1,4 +1,4 @@
-"""suite_tests replaces test_states; covering index for per-issue activity
+"""suite_tests replaces test_states; issue_tallies kept by triggers on failures
 
 Revision ID: 0006
 Revises: 0001
@@ -19,6 +19,63 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
+_FLAKY = "CASE WHEN {row}.outcome = 'flaky' THEN 1 ELSE 0 END"
+_FAILED = "CASE WHEN {row}.outcome = 'flaky' THEN 0 ELSE 1 END"
+_KEY = (
+    "known_issue = {row}.known_issue AND rule = COALESCE({row}.rule, '') AND run_id = {row}.run_id"
+)
+_COLUMNS = "known_issue, rule, run_id, started_at, failures, flaky"
+
+
+def _add(row: str, table: str) -> str:
+    """Count one failure row into its tally (NEW), creating the tally if needed."""
+    return (
+        f"INSERT INTO issue_tallies ({_COLUMNS}) "
+        f"SELECT {row}.known_issue, COALESCE({row}.rule, ''), {row}.run_id, {row}.started_at, "
+        f"{_FAILED.format(row=row)}, {_FLAKY.format(row=row)} "
+        f"WHERE {row}.known_issue IS NOT NULL "
+        "ON CONFLICT (known_issue, rule, run_id) DO UPDATE SET "
+        f"failures = {table}.failures + excluded.failures, "
+        f"flaky = {table}.flaky + excluded.flaky"
+    )
+
+
+def _remove(row: str) -> list[str]:
+    """Take one failure row (OLD) out of its tally, dropping the tally when it is empty."""
+    key = _KEY.format(row=row)
+    # Every piece is a constant of this module: no outside value reaches the SQL.
+    return [
+        f"UPDATE issue_tallies SET failures = failures - {_FAILED.format(row=row)}, "  # noqa: S608
+        f"flaky = flaky - {_FLAKY.format(row=row)} "
+        f"WHERE {row}.known_issue IS NOT NULL AND {key}",
+        f"DELETE FROM issue_tallies WHERE {key} AND failures <= 0 AND flaky <= 0",  # noqa: S608
+    ]
+
+
+def _sqlite_triggers() -> list[str]:
+    counted = "known_issue, rule, outcome, run_id"
+    return [
+        "CREATE TRIGGER failures_tally_insert AFTER INSERT ON failures "
+        f"BEGIN {_add('NEW', 'issue_tallies')}; END",
+        "CREATE TRIGGER failures_tally_delete AFTER DELETE ON failures "
+        f"BEGIN {'; '.join(_remove('OLD'))}; END",
+        f"CREATE TRIGGER failures_tally_update AFTER UPDATE OF {counted} ON failures "
+        f"BEGIN {'; '.join(_remove('OLD'))}; {_add('NEW', 'issue_tallies')}; END",
+    ]
+
+
+def _postgres_triggers() -> list[str]:
+    remove = "; ".join(_remove("OLD"))
+    return [
+        "CREATE FUNCTION failures_tally() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+        f"IF TG_OP IN ('UPDATE', 'DELETE') THEN {remove}; END IF; "
+        f"IF TG_OP IN ('UPDATE', 'INSERT') THEN {_add('NEW', 'issue_tallies')}; END IF; "
+        "RETURN NULL; END $$",
+        "CREATE TRIGGER failures_tally AFTER INSERT OR DELETE OR UPDATE OF known_issue, rule, "
+        "outcome, run_id ON failures FOR EACH ROW EXECUTE FUNCTION failures_tally()",
+    ]
+
+
 def upgrade() -> None:
     # test_states was rewritten for every test of every run and only its node ids were read
     # (the weekly pass rate's list of a suite's tests): keep just those.
@@ -36,21 +93,42 @@ def upgrade() -> None:
         "SELECT suite, environment, nodeid FROM test_states ORDER BY id"
     )
     op.drop_table("test_states")
-    with op.batch_alter_table("failures", schema=None) as batch_op:
-        batch_op.drop_index("ix_failures_issue_started")
+    op.create_table(
+        "issue_tallies",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("known_issue", sa.Integer(), nullable=False),
+        sa.Column("rule", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+        sa.Column("run_id", sa.Integer(), nullable=False),
+        sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("failures", sa.Integer(), nullable=False),
+        sa.Column("flaky", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("known_issue", "rule", "run_id", name="uq_issue_tallies"),
+    )
+    with op.batch_alter_table("issue_tallies", schema=None) as batch_op:
         batch_op.create_index(
-            "ix_failures_issue_activity",
-            ["known_issue", "started_at", "run_id", "outcome"],
-            unique=False,
+            "ix_issue_tallies_issue_started", ["known_issue", "started_at"], unique=False
         )
+    op.execute(
+        f"INSERT INTO issue_tallies ({_COLUMNS}) "  # noqa: S608
+        "SELECT known_issue, COALESCE(rule, ''), run_id, MIN(started_at), "
+        f"SUM({_FAILED.format(row='failures')}), SUM({_FLAKY.format(row='failures')}) "
+        "FROM failures WHERE known_issue IS NOT NULL "
+        "GROUP BY known_issue, COALESCE(rule, ''), run_id"
+    )
+    postgres = op.get_bind().dialect.name == "postgresql"
+    for statement in _postgres_triggers() if postgres else _sqlite_triggers():
+        op.execute(statement)
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("failures", schema=None) as batch_op:
-        batch_op.drop_index("ix_failures_issue_activity")
-        batch_op.create_index(
-            "ix_failures_issue_started", ["known_issue", "started_at"], unique=False
-        )
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("DROP TRIGGER failures_tally ON failures")
+        op.execute("DROP FUNCTION failures_tally()")
+    else:
+        for name in ("insert", "delete", "update"):
+            op.execute(f"DROP TRIGGER failures_tally_{name}")
+    op.drop_table("issue_tallies")
     op.create_table(
         "test_states",
         sa.Column("id", sa.Integer(), nullable=False),
