@@ -3,10 +3,12 @@ more with a year of noisy history stored than on an empty database?
 
 Run `python -m bench history [--rows 1000000] [--repeat 5] [--skip-postgres]`. For each
 database, the schema is built by the migrations, the four operations are timed on the empty
-database, ~1M failure rows (a year of three noisy runs a day, most matched to the shipped known
-issues) are bulk-loaded (COPY on PostgreSQL, one executemany on SQLite), and the operations are
-timed again. Figures are CPU (process time) and wall, min and median of --repeat rounds, with
-the machine's load average; the ratio full/empty is what should stay near 1.
+database, then with the last 30 days of a noisy suite loaded, then with the whole year (~1M
+failure rows, three runs a day, most matched to the shipped known issues; bulk-loaded with COPY
+on PostgreSQL, one executemany on SQLite). Figures are CPU (process time) and wall, min and
+median of --repeat rounds, with the machine's load average. year/month is the growth with
+history (a dashboard of the last 30 days reads that month whatever is older); year/empty is the
+issue's strict figure.
 """
 
 from __future__ import annotations
@@ -51,6 +53,7 @@ COLUMNS = (
 )  # fmt: skip
 Op = Callable[[], object]
 _SEEDS = itertools.count(1)
+Rows = tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]
 
 
 def _rules() -> list[tuple[int, str]]:
@@ -92,9 +95,19 @@ RUN_COLUMNS = (
 )
 
 
-def load(url: str, rows: int) -> float:
-    """Bulk-load the history; return the seconds it took."""
+def split(rows: int) -> tuple[Rows, Rows]:
+    """The last 30 days of the history, and the eleven months before them."""
     runs, failures = history(rows)
+    cut = START + timedelta(days=335)
+    return (
+        ([r for r in runs if r[3] >= cut], [f for f in failures if f[3] >= cut]),
+        ([r for r in runs if r[3] < cut], [f for f in failures if f[3] < cut]),
+    )
+
+
+def load(url: str, part: Rows) -> float:
+    """Bulk-load runs and failures; return the seconds it took."""
+    runs, failures = part
     began = time.perf_counter()
     columns = ", ".join(COLUMNS)
     if url.startswith("sqlite"):
@@ -167,7 +180,7 @@ def timed(fn: Op, repeat: int) -> tuple[list[float], list[float]]:
 
 
 def _ms(samples: list[float]) -> str:
-    return f"{min(samples) * 1000:8.1f} {statistics.median(samples) * 1000:8.1f}"
+    return f"{min(samples) * 1000:7.1f} {statistics.median(samples) * 1000:7.1f}"
 
 
 @contextmanager
@@ -179,21 +192,29 @@ def _fresh(kind: str) -> Iterator[str]:
 
 def run(kind: str, rows: int, repeat: int) -> None:
     at = START + timedelta(days=365, hours=2)
+    recent, older = split(rows)
+    stages: dict[str, dict[str, tuple[list[float], list[float]]]] = {}
     with _fresh(kind) as url:
         engine = make_engine(url)
-        empty = {name: timed(op, repeat) for name, op in operations(engine, at).items()}
-        seconds = load(url, rows)
-        full = {name: timed(op, repeat) for name, op in operations(engine, at).items()}
+        stages["empty"] = {name: timed(op, repeat) for name, op in operations(engine, at).items()}
+        took = load(url, recent)
+        stages["month"] = {name: timed(op, repeat) for name, op in operations(engine, at).items()}
+        took += load(url, older)
+        stages["year"] = {name: timed(op, repeat) for name, op in operations(engine, at).items()}
         engine.dispose()
-    print(f"\n{kind}: loaded {rows:,} failure rows in {seconds:.1f} s; "
+    print(f"\n{kind}: loaded {len(recent[1]) + len(older[1]):,} failure rows "
+          f"({len(recent[1]):,} in the last 30 days) in {took:.1f} s; "
           f"load average {os.getloadavg()[0]:.1f}")  # fmt: skip
-    print(f"  {'operation':20s} {'empty CPU ms min/median':>25s} {'full CPU ms':>18s} "
-          f"{'empty wall ms':>18s} {'full wall ms':>18s} {'CPU full/empty':>15s}")  # fmt: skip
-    for name, (ec, ew) in empty.items():
-        fc, fw = full[name]
-        ratio = statistics.median(fc) / statistics.median(ec)
-        print(f"  {name:20s} {_ms(ec):>25s} {_ms(fc):>18s} {_ms(ew):>18s} {_ms(fw):>18s} "
-              f"{ratio:14.2f}x")  # fmt: skip
+    print("  CPU ms min/median, then wall ms min/median; ratios of CPU medians")
+    print(f"  {'operation':20s} {'empty':>17s} {'one month':>17s} {'a year':>17s} "
+          f"{'year/month':>10s} {'year/empty':>10s}")  # fmt: skip
+    for name, (ec, ew) in stages["empty"].items():
+        mc, mw = stages["month"][name]
+        yc, yw = stages["year"][name]
+        med = statistics.median
+        print(f"  {name:20s} {_ms(ec):>17s} {_ms(mc):>17s} {_ms(yc):>17s} "
+              f"{med(yc) / med(mc):9.2f}x {med(yc) / med(ec):9.2f}x")  # fmt: skip
+        print(f"  {'  wall':20s} {_ms(ew):>17s} {_ms(mw):>17s} {_ms(yw):>17s}")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, event
 
-from bench.history import START, load, operations
+from bench.history import START, load, operations, split
 from bot.store.engine import make_engine
 from bot.store.migrate import upgrade
 
@@ -23,7 +23,8 @@ from bot.store.migrate import upgrade
 @pytest.fixture
 def engine(database_url: str) -> Iterator[Engine]:
     upgrade(database_url)
-    load(database_url, 3_000)  # three runs a day for a year, a few failures each
+    for part in split(3_000):  # three runs a day for a year, a few failures each
+        load(database_url, part)
     engine = make_engine(database_url)
     yield engine
     engine.dispose()
