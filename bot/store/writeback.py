@@ -73,21 +73,19 @@ class SqlWritebackHistory:
         # The per-run tallies hold a few rows per run, where failures hold every occurrence:
         # an upload's cost does not grow with the issue's history of failures.
         mine = (IssueTally.known_issue == issue, IssueTally.failures > 0)
-        total, runs, first, last = self.session.exec(
+        total, runs = self.session.exec(
             select(
-                func.sum(IssueTally.failures),
-                func.count(distinct(col(IssueTally.run_id))),
-                func.min(IssueTally.started_at),
-                func.max(IssueTally.started_at),
+                func.sum(IssueTally.failures), func.count(distinct(col(IssueTally.run_id)))
             ).where(*mine)
         ).one()
-        if not total or first is None or last is None:
+        if not total:
             return None
-        previous = self.session.exec(
-            select(func.max(IssueTally.started_at)).where(
-                *mine, IssueTally.run_id != (run_id or -1)
-            )
-        ).one()
+        # First, last and previous seen are seeks at either end of the (issue, time) index.
+        first = self._seen(issue, ascending=True)
+        last = self._seen(issue, ascending=False)
+        previous = self._seen(issue, ascending=False, other_than=run_id)
+        if first is None or last is None:
+            return None
         since = now - timedelta(days=WINDOW_DAYS)
         daily: Counter[date] = Counter()
         for at, count in self.session.exec(
@@ -113,14 +111,37 @@ class SqlWritebackHistory:
             state_since=utc(state.updated_at) if state is not None else None,
         )
 
+    def _seen(
+        self, issue: int, *, ascending: bool, other_than: int | None = None
+    ) -> datetime | None:
+        order = col(IssueTally.started_at)
+        query = select(IssueTally.started_at).where(
+            IssueTally.known_issue == issue, IssueTally.failures > 0
+        )
+        if other_than is not None:
+            query = query.where(IssueTally.run_id != other_than)
+        return self.session.exec(
+            query.order_by(order.asc() if ascending else order.desc()).limit(1)
+        ).first()
+
     def _latest_runs(self, issue: int, latest: int) -> tuple[RunRef, ...]:
-        run_ids = self.session.exec(
+        # Newest first along the (issue, time) index, stopping at `latest` distinct runs.
+        newest = (
             select(IssueTally.run_id)
             .where(IssueTally.known_issue == issue, IssueTally.failures > 0)
-            .group_by(col(IssueTally.run_id))
-            .order_by(func.max(IssueTally.started_at).desc(), col(IssueTally.run_id).desc())
-            .limit(latest)
-        ).all()
+            .order_by(col(IssueTally.started_at).desc(), col(IssueTally.run_id).desc())
+            .execution_options(yield_per=64)
+        )
+        run_ids: list[int] = []
+        newest_rows = self.session.exec(newest)
+        try:
+            for rid in newest_rows:
+                if rid not in run_ids:
+                    run_ids.append(rid)
+                    if len(run_ids) == latest:
+                        break
+        finally:
+            newest_rows.close()  # a server-side cursor on PostgreSQL: let it go now
         tests: defaultdict[int, list[str]] = defaultdict(list)
         # Select by run (its index), then keep this issue's rows: a few runs' failures at most.
         for rid, nodeid, known, outcome in self.session.exec(
