@@ -7,6 +7,7 @@ from collections.abc import Collection
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import distinct, func
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from bot.core.comment_policy import ClusterCandidate
@@ -143,12 +144,18 @@ class SqlWritebackHistory:
         finally:
             newest_rows.close()  # a server-side cursor on PostgreSQL: let it go now
         tests: defaultdict[int, list[str]] = defaultdict(list)
-        # Select by run (its index), then keep this issue's rows: a few runs' failures at most.
-        for rid, nodeid, known, outcome in self.session.exec(
-            select(FailureRow.run_id, FailureRow.nodeid, FailureRow.known_issue, FailureRow.outcome)
-            .where(col(FailureRow.run_id).in_(run_ids))
-            .order_by(col(FailureRow.id))
-        ):
+        # By run id only, sorted here: an ORDER BY id can lead SQLite's planner, once the table
+        # is big, to walk the primary key (the whole table) instead of the run_id index.
+        rows = self.session.execute(
+            sa_select(
+                col(FailureRow.id),
+                col(FailureRow.run_id),
+                col(FailureRow.nodeid),
+                col(FailureRow.known_issue),
+                col(FailureRow.outcome),
+            ).where(col(FailureRow.run_id).in_(run_ids))
+        ).all()
+        for _id, rid, nodeid, known, outcome in sorted(rows, key=lambda r: r[0] or 0):
             if known == issue and outcome != FLAKY and nodeid not in tests[rid]:
                 tests[rid].append(nodeid)
         found = {r.id: r for r in self.session.exec(select(Run).where(col(Run.id).in_(run_ids)))}
