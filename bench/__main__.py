@@ -12,6 +12,7 @@ BENCHES: dict[str, str] = {
     "readers": "bench.reader_memory",
     "objective": "bench.objective",
     "ingest": "bench.ingest",
+    "history": "bench.history",
     "http": "bench.http",
     "webhook": "bench.webhook",
     "memory": "bench.memory",

@@ -21,7 +21,8 @@ from pathlib import Path
 
 import httpx
 
-from bench.ingest import database, make_report
+from bench.ingest import database
+from bench.real_reports import make_report
 
 TOKEN = "bench-token"
 SECRET = "bench-webhook-secret"

@@ -1,30 +1,39 @@
 """Benchmark: ingest a 10,000-test, 2,000-failure report (~24 MB JSON) on SQLite and PostgreSQL.
 
-Run as `python -m bench.ingest [--tests N] [--failures N] [--no-postgres] [--repeat N]`.
+Run as `python -m bench ingest [--sizes 1000,10000,100000] [--no-postgres] [--repeat N]`.
+Reports are grown from a real pytest run's failures (bench/real_reports.py, ~7:1 under gzip);
+every figure is CPU (process time) and wall, min / median, beside `json.loads` and
+`orjson.loads` of the same bytes. `make_report` below is the older synthetic report, kept for
+the hardening tests that build on it.
 """
 
 from __future__ import annotations
 
 import argparse
+import gzip
 import json
 import os
 import random
+import statistics
 import tempfile
 import time
+import tracemalloc
 import uuid
-from collections import defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import orjson
 import psycopg
+from sqlalchemy import Engine
 
 from bot.core.digest import report_digest
+from bench.real_reports import make_report as make_realistic
 from bot.core.knowledge import load_knowledge
 from bot.core.reports import read_report_bytes
-from bot.services.ingest import ingest_report
+from bot.services.ingest import IngestOptions, ingest_report
 from bot.services.run_meta import RunMeta
 from bot.shipped import DEFAULT_KNOWLEDGE_DIR
 from bot.store.engine import make_engine
@@ -35,6 +44,7 @@ PG_ADMIN = os.environ.get(
     "TRIAGE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
 MAX_BYTES = 200 * 1024 * 1024
+OPTIONS = IngestOptions(max_bytes=MAX_BYTES)
 FRAMES = 60  # traceback depth of a failure, which is what makes real reports big
 
 KINDS = [
@@ -121,27 +131,6 @@ def make_report(tests: int, failures: int, seed: int) -> bytes:
     return json.dumps(doc).encode()
 
 
-class Timed:
-    """Wrap a repository so each method's time adds up under "db: <repository>"."""
-
-    def __init__(self, inner: Any, label: str, times: dict[str, float]) -> None:
-        self._inner, self._label, self._times = inner, label, times
-
-    def __getattr__(self, name: str) -> Any:
-        attr = getattr(self._inner, name)
-        if not callable(attr):
-            return attr
-
-        def timed(*args: Any, **kwargs: Any) -> Any:
-            start = time.perf_counter()
-            try:
-                return attr(*args, **kwargs)
-            finally:
-                self._times[f"db {self._label}"] += time.perf_counter() - start
-
-        return timed
-
-
 @contextmanager
 def database(kind: str) -> Iterator[str]:
     if kind == "sqlite":
@@ -159,65 +148,99 @@ def database(kind: str) -> Iterator[str]:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def _timed(times: dict[str, float], label: str, fn: Callable[[], Any]) -> Any:
-    start = time.perf_counter()
-    result = fn()
-    times[label] += time.perf_counter() - start
-    return result
+def _cpu(fn: Callable[[], object], repeat: int) -> tuple[list[float], list[float]]:
+    """CPU and wall seconds of `repeat` calls."""
+    cpu, wall = [], []
+    for _ in range(repeat):
+        c, w = time.process_time(), time.perf_counter()
+        fn()
+        cpu.append(time.process_time() - c)
+        wall.append(time.perf_counter() - w)
+    return cpu, wall
 
 
-def ingest_once(url: str, data: bytes, at: datetime) -> dict[str, float]:
-    """Ingest one report in one unit of work; return seconds per phase."""
-    kb = load_knowledge(DEFAULT_KNOWLEDGE_DIR)
-    engine = make_engine(url)
-    times: dict[str, float] = defaultdict(float)
+def _line(label: str, samples: tuple[list[float], list[float]], floor: float) -> str:
+    cpu, wall = samples
+    med = statistics.median
+    return (
+        f"  {label:34s} CPU {min(cpu):6.3f} / {med(cpu):6.3f} s   "
+        f"wall {min(wall):6.3f} / {med(wall):6.3f} s   {med(cpu) / floor:5.1f}x json.loads"
+    )
+
+
+def ingest_once(engine: Engine, kb: Any, data: bytes, at: datetime) -> None:
+    """Ingest one report in one unit of work and commit, as the service does."""
+    with SqlUnitOfWork(engine) as uow:
+        meta = RunMeta(suite="e2e", environment="staging", started_at=at, source="bench")
+        result = ingest_report(uow, kb, data, meta, now=at, options=OPTIONS)
+        uow.commit()
+    assert result.created
+
+
+def parse_peak(data: bytes) -> int:
+    """Peak bytes allocated while parsing (tracemalloc), beyond the report's own bytes."""
+    tracemalloc.start()
     try:
-        # Parse and digest alone, for the breakdown (ingest_report does both again below).
-        _timed(times, "(digest alone)", lambda: report_digest(data, max_bytes=MAX_BYTES))
-        run = _timed(times, "(parse alone)", lambda: read_report_bytes(data, max_bytes=MAX_BYTES))
-        _timed(times, "(match alone)", lambda: kb.match_many(list(run.failures)))
-        start = time.perf_counter()
-        with SqlUnitOfWork(engine) as uow:
-            for name in ("runs", "failures", "tests", "clusters", "issues", "links"):
-                setattr(uow, name, Timed(getattr(uow, name), name, times))
-            meta = RunMeta(suite="e2e", environment="staging", started_at=at, source="bench")
-            result = ingest_report(uow, kb, data, meta, now=at)
-            _timed(times, "db commit", uow.commit)
-        times["TOTAL ingest_report + commit"] = time.perf_counter() - start
-        assert result.created
+        read_report_bytes(data, max_bytes=MAX_BYTES)
+        return tracemalloc.get_traced_memory()[1]
     finally:
-        engine.dispose()
-    return times
+        tracemalloc.stop()
+
+
+def bench_size(tests: int, failures: int, kinds: list[str], repeat: int) -> None:
+    """Print parse and ingest figures for one report size against json.loads and orjson."""
+    reports = [make_realistic(tests, failures, seed) for seed in range(1, 2 * repeat + 2)]
+    data = reports[0]
+    ratio = len(data) / len(gzip.compress(data, 6))
+    print(f"\n{tests:,} tests, {failures:,} failures: {len(data) / 1e6:.1f} MB JSON "
+          f"(gzip {ratio:.1f}:1); load average {os.getloadavg()[0]:.1f}")  # fmt: skip
+    loads = _cpu(lambda: json.loads(data), repeat)
+    floor = statistics.median(loads[0])
+    print(_line("json.loads", loads, floor))
+    print(_line("orjson.loads", _cpu(lambda: orjson.loads(data), repeat), floor))
+    print(_line("read_report_bytes (parse alone)", _cpu(
+        lambda: read_report_bytes(data, max_bytes=MAX_BYTES), repeat), floor))  # fmt: skip
+    peak = parse_peak(data)
+    print(f"  parse peak memory (tracemalloc)    {peak / 1e6:.1f} MB = "
+          f"{peak / len(data):.2f}x the report")  # fmt: skip
+    kb = load_knowledge(DEFAULT_KNOWLEDGE_DIR)
+    for kind in kinds:
+        print(_line(f"ingest + commit, {kind}", _ingest_rounds(kind, kb, reports, repeat), floor))
+
+
+def _ingest_rounds(
+    kind: str, kb: Any, reports: list[bytes], repeat: int
+) -> tuple[list[float], list[float]]:
+    """Ingest `repeat` reports after a first one (so the suite's tests are known)."""
+    with database(kind) as url:
+        upgrade(url)
+        engine = make_engine(url)
+        at = datetime(2026, 11, 2, 6, tzinfo=UTC)
+        try:
+            ingest_once(engine, kb, reports[-1], at)
+            pending = iter(enumerate(reports[1:-1], start=1))
+
+            def one() -> None:
+                day, data = next(pending)
+                ingest_once(engine, kb, data, at + timedelta(days=day))
+
+            return _cpu(one, repeat)
+        finally:
+            engine.dispose()
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--tests", type=int, default=10_000)
-    parser.add_argument("--failures", type=int, default=2_000)
+    parser.add_argument("--sizes", default="10000", help="tests per report, comma-separated")
+    parser.add_argument("--failure-share", type=float, default=0.2)
     parser.add_argument("--no-postgres", action="store_true")
-    parser.add_argument("--repeat", type=int, default=3, help="report the best of N rounds")
+    parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args(argv)
-    reports = [make_report(args.tests, args.failures, seed) for seed in (1, 2)]
-    print(
-        f"report: {args.tests} tests, {args.failures} failures, "
-        f"{len(reports[0]) / 1e6:.1f} MB pytest-json-report JSON; {os.cpu_count()} CPUs"
-    )
+    print(f"{os.cpu_count()} CPUs; min / median of {args.repeat} rounds; "
+          "realistic reports grown from a real pytest run's failures")  # fmt: skip
     kinds = ["sqlite"] if args.no_postgres else ["sqlite", "postgres"]
-    labels = ("first run, empty history", "second run, 10k test states")
-    for kind in kinds:
-        best: list[dict[str, float]] = [{}, {}]
-        for _ in range(args.repeat):
-            with database(kind) as url:
-                upgrade(url)
-                at = datetime(2026, 11, 2, 6, tzinfo=UTC)
-                for n, data in enumerate(reports):
-                    times = ingest_once(url, data, at + timedelta(days=n))
-                    for phase, seconds in times.items():
-                        best[n][phase] = min(best[n].get(phase, seconds), seconds)
-        for label, times in zip(labels, best, strict=True):
-            print(f"\n{kind}: {label} (best of {args.repeat})")
-            for phase, seconds in sorted(times.items(), key=lambda kv: kv[0].startswith("TOTAL")):
-                print(f"  {phase:32s} {seconds:7.3f} s")
+    for tests in (int(n) for n in args.sizes.split(",")):
+        bench_size(tests, round(tests * args.failure_share), kinds, args.repeat)
 
 
 if __name__ == "__main__":

@@ -81,9 +81,8 @@ def populate(engine: Engine, *, days: int, tests: int, failures: int) -> None:
             chosen = rng.sample(nodeids, failures)
             conn.execute(insert(t["failures"]), [_failure(rng, run_id, at, n, day) for n in chosen])
         last = START + timedelta(days=days - 1)
-        conn.execute(insert(t["test_states"]), [
-            {"suite": SUITE, "environment": "", "nodeid": n, "last_outcome": "passed",
-             "last_run_id": days, "last_run_at": last, "history": "P" * 32} for n in nodeids
+        conn.execute(insert(t["suite_tests"]), [
+            {"suite": SUITE, "environment": "", "nodeid": n} for n in nodeids
         ])  # fmt: skip
         conn.execute(insert(t["clusters"]), [
             {"fingerprint": f"{i:016x}", "suite": SUITE,

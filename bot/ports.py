@@ -101,7 +101,11 @@ class FailureRecord:
 
 @dataclass(frozen=True, slots=True)
 class TestState:
-    """One test's latest state in a suite; history is one letter per run, oldest first."""
+    """A test's recent results in one environment, read from runs and failures.
+
+    history is one letter per run of the suite, oldest first: P passed (or did not fail),
+    F failed, K passed on rerun.
+    """
 
     __test__ = False
 
@@ -204,9 +208,7 @@ class FailureRepository(Protocol):
 
 
 class TestStateRepository(Protocol):
-    def get_many(
-        self, *, suite: str, environment: str, nodeids: Collection[str]
-    ) -> dict[str, TestState]: ...
+    """The tests each suite has run (read by the weekly pass rate)."""
 
     def record_run(
         self,
@@ -217,7 +219,7 @@ class TestStateRepository(Protocol):
         run_id: int,
         at: datetime,
     ) -> None:
-        """Fold one run's results into the tests' state; an older run keeps newer state."""
+        """Remember the run's tests the suite had not run before."""
         ...
 
 

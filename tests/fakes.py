@@ -19,7 +19,7 @@ from bot.ports import ClusterRecord as _ClusterRecord, FailureRecord as _Failure
 from bot.ports import IssueState as _IssueState, IssueStats as _IssueStats  # noqa: E402, RUF100
 from bot.ports import ManualLinkRecord as _ManualLinkRecord, NewRun as _NewRun  # noqa: E402, RUF100
 from bot.ports import RuleStats as _RuleStats, RunRecord as _RunRecord  # noqa: E402, RUF100
-from bot.ports import TestState as _TestState, UnitOfWork as _UnitOfWork  # noqa: E402, RUF100
+from bot.ports import UnitOfWork as _UnitOfWork  # noqa: E402, RUF100
 from bot.ports import ClusterRepository as _ClusterRepository, Outbox as _Outbox  # noqa: E402, RUF100
 from bot.ports import FailureRepository as _FailureRepository, ReadModels as _ReadModels  # noqa: E402, RUF100
 from bot.ports import IssueStateRepository as _IssueStateRepository  # noqa: E402, RUF100
@@ -38,7 +38,7 @@ class FakeStore:
     def __init__(self) -> None:
         self.runs: list[_RunRecord] = []
         self.failures: list[_FailureRecord] = []
-        self.states: dict[tuple[str, str, str], _TestState] = {}
+        self.suite_tests: set[tuple[str, str, str]] = set()
         self.clusters: dict[str, _ClusterRecord] = {}
         self.issue_states: dict[int, _IssueState] = {}
         self.links: list[_ManualLinkRecord] = []
@@ -120,24 +120,11 @@ class _FakeFailures:
                 yield f
 
 
-def _st_latest(*times: _st_datetime | None) -> _st_datetime | None:
-    return max((t for t in times if t is not None), default=None)
-
-
-class _FakeTestStates:
+class _FakeSuiteTests:
     __test__ = False
 
     def __init__(self, store: FakeStore) -> None:
         self.s = store
-
-    def get_many(
-        self, *, suite: str, environment: str, nodeids: _StCollection[str]
-    ) -> dict[str, _TestState]:
-        return {
-            n: self.s.states[(suite, environment, n)]
-            for n in nodeids
-            if (suite, environment, n) in self.s.states
-        }
 
     def record_run(
         self,
@@ -148,21 +135,7 @@ class _FakeTestStates:
         run_id: int,
         at: _st_datetime,
     ) -> None:
-        for t in tests:
-            ch = _st_letter(t.outcome)
-            passed = at if ch in "PK" else None
-            failed = at if ch == "F" else None
-            old = self.s.states.get((suite, environment, t.nodeid))
-            new = _TestState(t.nodeid, t.outcome.value, run_id, at, passed, failed, ch)
-            if old is not None:
-                newer = at >= old.last_run_at
-                new = _st_replace(
-                    new if newer else old,
-                    last_passed_at=_st_latest(passed, old.last_passed_at),
-                    last_failed_at=_st_latest(failed, old.last_failed_at),
-                    history=(old.history + ch)[-32:] if newer else old.history,
-                )
-            self.s.states[(suite, environment, t.nodeid)] = new
+        self.s.suite_tests.update((suite, environment, t.nodeid) for t in tests)
 
 
 class _FakeClusters:
@@ -396,7 +369,7 @@ class FakeUnitOfWork:
         self.store = store or FakeStore()
         self.runs: _RunRepository = _FakeRuns(self.store)
         self.failures: _FailureRepository = _FakeFailures(self.store)
-        self.tests: _TestStateRepository = _FakeTestStates(self.store)
+        self.tests: _TestStateRepository = _FakeSuiteTests(self.store)
         self.clusters: _ClusterRepository = _FakeClusters(self.store)
         self.issues: _IssueStateRepository = _FakeIssueStates(self.store)
         self.links: _LinkRepository = _FakeLinks(self.store)

@@ -1,71 +1,30 @@
-"""Repositories of per-test state and of clusters of unmatched failures."""
+"""Repositories of the suites' tests and of clusters of unmatched failures."""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import case, func, select
 from sqlmodel import Session
 
-from bot.core.classify import FAILED, FLAKY, PASSED, letter
 from bot.core.model import TestResult
-from bot.ports import ClusterRecord, TestState
-from bot.store.common import maybe_utc, upsert, utc
-from bot.store.tables import HISTORY_CAP, Cluster
-from bot.store.tables import TestState as TestStateRow
+from bot.ports import ClusterRecord
+from bot.store.common import upsert, utc
+from bot.store.tables import Cluster, SuiteTest
 
-_STATES = TestStateRow.__table__  # type: ignore[attr-defined]
+_TESTS = SuiteTest.__table__  # type: ignore[attr-defined]
 _CLUSTERS = Cluster.__table__  # type: ignore[attr-defined]
 
 
-def _newer_or_equal(stmt: Any) -> Any:
-    return stmt.excluded.last_run_at >= _STATES.c.last_run_at
-
-
-def _latest(stmt: Any, name: str) -> Any:
-    """The later of the stored and the new time, so a backfilled run only widens it."""
-    new, old = stmt.excluded[name], _STATES.c[name]
-    return case((old.is_(None), new), ((new.is_not(None)) & (new > old), new), else_=old)
-
-
-def _tail(session: Session, text: Any) -> Any:
-    if session.get_bind().dialect.name == "postgresql":
-        return func.right(text, HISTORY_CAP)
-    return func.substr(text, -HISTORY_CAP)
-
-
-class SqlTestStates:
-    """One row per test of a suite, merged in the database by one executemany per run."""
+class SqlSuiteTests:
+    """The node ids each suite has run; a run adds only the ones not seen before."""
 
     __test__ = False
 
     def __init__(self, session: Session) -> None:
         self.session = session
-
-    def get_many(
-        self, *, suite: str, environment: str, nodeids: Collection[str]
-    ) -> dict[str, TestState]:
-        """Return the stored state of the given tests of a suite."""
-        if not nodeids:
-            return {}
-        query = select(_STATES).where(
-            _STATES.c.suite == suite, _STATES.c.environment == environment
-        )
-        found: dict[str, TestState] = {}
-        for row in self.session.execute(query):
-            if row.nodeid in nodeids:
-                found[row.nodeid] = TestState(
-                    nodeid=row.nodeid,
-                    last_outcome=row.last_outcome,
-                    last_run_id=row.last_run_id,
-                    last_run_at=utc(row.last_run_at),
-                    last_passed_at=maybe_utc(row.last_passed_at),
-                    last_failed_at=maybe_utc(row.last_failed_at),
-                    history=row.history,
-                )
-        return found
 
     def record_run(
         self,
@@ -76,49 +35,25 @@ class SqlTestStates:
         run_id: int,
         at: datetime,
     ) -> None:
-        """Fold one run's results into the tests' state; an older run keeps newer state.
-
-        The merge happens in the database (no read first): the last outcome, run and history
-        move only when this run is not older than the stored one; the last passed and failed
-        times only ever move forward.
-        """
+        """Add the run's tests the suite has not run before (one read, then only new rows)."""
         if not tests:
             return
-        at = utc(at)
-        values = []
-        # One lock order for every writer, so concurrent runs of a suite cannot deadlock.
-        for test in sorted(tests, key=lambda t: t.nodeid):
-            ch = letter(test.outcome)
-            values.append(
-                {
-                    "suite": suite,
-                    "environment": environment,
-                    "nodeid": test.nodeid,
-                    "last_outcome": test.outcome.value,
-                    "last_run_id": run_id,
-                    "last_run_at": at,
-                    "last_passed_at": at if ch in (PASSED, FLAKY) else None,
-                    "last_failed_at": at if ch == FAILED else None,
-                    "history": ch,
-                }
+        known = set(
+            self.session.scalars(
+                select(_TESTS.c.nodeid).where(
+                    _TESTS.c.suite == suite, _TESTS.c.environment == environment
+                )
             )
-        stmt = upsert(self.session, _STATES)
-        newer = _newer_or_equal(stmt)
-        moved = {
-            name: case((newer, stmt.excluded[name]), else_=_STATES.c[name])
-            for name in ("last_outcome", "last_run_id", "last_run_at")
-        }
-        history = _tail(self.session, _STATES.c.history + stmt.excluded.history)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["suite", "environment", "nodeid"],
-            set_={
-                **moved,
-                "history": case((newer, history), else_=_STATES.c.history),
-                "last_passed_at": _latest(stmt, "last_passed_at"),
-                "last_failed_at": _latest(stmt, "last_failed_at"),
-            },
         )
-        self.session.execute(stmt, values)
+        new = sorted({t.nodeid for t in tests} - known)  # sorted: one lock order for writers
+        if not new:
+            return
+        rows = [{"suite": suite, "environment": environment, "nodeid": n} for n in new]
+        # A concurrent run of the suite may add the same test first: that is no error.
+        stmt = upsert(self.session, _TESTS).on_conflict_do_nothing(
+            index_elements=["suite", "environment", "nodeid"]
+        )
+        self.session.execute(stmt, rows)
 
 
 def _cluster_record(row: Any) -> ClusterRecord:

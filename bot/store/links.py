@@ -12,11 +12,12 @@ from sqlmodel import Session
 
 from bot.ports import IssueState, IssueStats, ManualLinkRecord, RuleStats
 from bot.store.common import maybe_utc, upsert, utc
-from bot.store.tables import FailureRow, KnownIssueState, ManualLink, WrongMatch
+from bot.store.tables import FailureRow, IssueTally, KnownIssueState, ManualLink, WrongMatch
 
 _ISSUES = KnownIssueState.__table__  # type: ignore[attr-defined]
 _LINKS = ManualLink.__table__  # type: ignore[attr-defined]
 _WRONG = WrongMatch.__table__  # type: ignore[attr-defined]
+_TALLIES = IssueTally.__table__  # type: ignore[attr-defined]
 _FAILURES = FailureRow.__table__  # type: ignore[attr-defined]
 
 
@@ -115,7 +116,7 @@ class SqlLinks:
 
 
 class SqlReadModels:
-    """Aggregates over failures for the known-issues API."""
+    """Aggregates for the known-issues API, read from the per-run tallies (not the failures)."""
 
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -124,17 +125,16 @@ class SqlReadModels:
         """Count each known issue's occurrences and runs, with when it was last seen."""
         query = (
             select(
-                _FAILURES.c.known_issue,
-                func.count(),
-                func.count(distinct(_FAILURES.c.run_id)),
-                func.max(_FAILURES.c.started_at),
+                _TALLIES.c.known_issue,
+                func.sum(_TALLIES.c.failures + _TALLIES.c.flaky),
+                func.count(distinct(_TALLIES.c.run_id)),
+                func.max(_TALLIES.c.started_at),
             )
-            .where(_FAILURES.c.known_issue.is_not(None))
-            .group_by(_FAILURES.c.known_issue)
-            .order_by(_FAILURES.c.known_issue)
+            .group_by(_TALLIES.c.known_issue)
+            .order_by(_TALLIES.c.known_issue)
         )
         return [
-            IssueStats(issue, count, runs, maybe_utc(last))
+            IssueStats(issue, int(count), runs, maybe_utc(last))
             for issue, count, runs, last in self.session.execute(query)
         ]
 
@@ -145,9 +145,13 @@ class SqlReadModels:
         a failure still counts as one of the rule's matches, so precision stays 1 - wrong/matches.
         """
         matches = (
-            select(_FAILURES.c.rule, _FAILURES.c.known_issue, func.count())
-            .where(_FAILURES.c.rule.is_not(None), _FAILURES.c.known_issue.is_not(None))
-            .group_by(_FAILURES.c.rule, _FAILURES.c.known_issue)
+            select(
+                _TALLIES.c.rule,
+                _TALLIES.c.known_issue,
+                func.sum(_TALLIES.c.failures + _TALLIES.c.flaky),
+            )
+            .where(_TALLIES.c.rule != "")
+            .group_by(_TALLIES.c.rule, _TALLIES.c.known_issue)
         )
         counts = {(rule, issue): int(n) for rule, issue, n in self.session.execute(matches)}
         wrong: dict[str, int] = {}

@@ -10,16 +10,16 @@ from sqlalchemy import Engine, func, select
 from sqlmodel import Session
 
 from bot.ports import ClusterRecord, FailureRecord, TestState
-from bot.store.common import maybe_utc, utc
+from bot.store.common import utc
 from bot.store.history import _cluster_record
 from bot.store.outbox import DEAD, CommentRecord, OutboxRow
 from bot.store.runs import failure_record
-from bot.store.tables import Cluster, FailureRow
-from bot.store.tables import TestState as TestStateRow
+from bot.store.tables import Cluster, FailureRow, Run
 from bot.store.uow import SqlUnitOfWork
 
 _F = FailureRow.__table__.c  # type: ignore[attr-defined]
-_T = TestStateRow.__table__.c  # type: ignore[attr-defined]
+_R = Run.__table__.c  # type: ignore[attr-defined]
+STRIP_RUNS = 32  # runs of a test's pass/fail strip
 _C = Cluster.__table__.c  # type: ignore[attr-defined]
 _M = CommentRecord.__table__.c  # type: ignore[attr-defined]
 _O = OutboxRow.__table__.c  # type: ignore[attr-defined]
@@ -96,27 +96,53 @@ class SqlPageReads:
         return self._failures(_F.suite == suite, _F.nodeid == nodeid, limit=limit)
 
     def test_states(self, *, suite: str, nodeid: str) -> list[tuple[str, TestState]]:
-        """Return the test's state in each environment of the suite: (environment, state)."""
-        rows = self.session.execute(
-            select(TestStateRow.__table__)  # type: ignore[attr-defined]
-            .where(_T.suite == suite, _T.nodeid == nodeid)
-            .order_by(_T.environment)
+        """Return the test's recent results in each environment it failed in, from the runs."""
+        environments = self.session.scalars(
+            select(_F.environment).where(_F.suite == suite, _F.nodeid == nodeid).distinct()
+        ).all()
+        states = [(env, self._state(suite, env, nodeid)) for env in sorted(environments)]
+        return [(env, state) for env, state in states if state is not None]
+
+    def _state(self, suite: str, environment: str, nodeid: str) -> TestState | None:
+        runs = self.session.execute(
+            select(_R.id, _R.started_at)
+            .where(_R.suite == suite, _R.environment == environment)
+            .order_by(_R.started_at.desc(), _R.id.desc())
+            .limit(STRIP_RUNS)
+        ).all()
+        if not runs:
+            return None
+        outcomes = dict(
+            self.session.execute(
+                select(_F.run_id, _F.outcome).where(
+                    _F.run_id.in_([r.id for r in runs]), _F.nodeid == nodeid
+                )
+            ).all()
         )
-        return [
-            (
-                r.environment,
-                TestState(
-                    nodeid=r.nodeid,
-                    last_outcome=r.last_outcome,
-                    last_run_id=r.last_run_id,
-                    last_run_at=utc(r.last_run_at),
-                    last_passed_at=maybe_utc(r.last_passed_at),
-                    last_failed_at=maybe_utc(r.last_failed_at),
-                    history=r.history,
-                ),
-            )
-            for r in rows
-        ]
+        oldest_first = list(reversed(runs))
+        letters = "".join(_letter(outcomes.get(r.id)) for r in oldest_first)
+        passed = [utc(r.started_at) for r in oldest_first if _letter(outcomes.get(r.id)) != "F"]
+        failed = [utc(r.started_at) for r in oldest_first if _letter(outcomes.get(r.id)) == "F"]
+        newest = runs[0]
+        return TestState(
+            nodeid=nodeid,
+            last_outcome=_OUTCOME[letters[-1]],
+            last_run_id=newest.id,
+            last_run_at=utc(newest.started_at),
+            last_passed_at=passed[-1] if passed else None,
+            last_failed_at=failed[-1] if failed else None,
+            history=letters,
+        )
+
+
+_OUTCOME = {"P": "passed", "F": "failed", "K": "flaky"}
+
+
+def _letter(outcome: str | None) -> str:
+    """A run's letter for the test: no failure row means it passed (or did not run)."""
+    if outcome is None:
+        return "P"
+    return "K" if outcome == FLAKY else "F"
 
 
 class PagesUnitOfWork(SqlUnitOfWork):

@@ -21,7 +21,7 @@ from bot.store.uow import OutboxFactory, SessionUnitOfWork
 
 _R = tables.Run.__table__.c  # type: ignore[attr-defined]
 _F = tables.FailureRow.__table__.c  # type: ignore[attr-defined]
-_T = tables.TestState.__table__.c  # type: ignore[attr-defined]
+_T = tables.SuiteTest.__table__.c  # type: ignore[attr-defined]
 _C = tables.Cluster.__table__.c  # type: ignore[attr-defined]
 _K = tables.KnownIssueState.__table__.c  # type: ignore[attr-defined]
 REGRESSION = ("new", "recurred")

@@ -1,4 +1,4 @@
-"""SQLModel tables of runs, failures, per-test state, clusters, issue states and links."""
+"""SQLModel tables of runs, failures, suites' tests, clusters, issue states and links."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ from sqlmodel import Field, SQLModel
 
 MESSAGE_CAP = 1000
 TEXT_CAP = 2000
-HISTORY_CAP = 32
 
 
 def _dt(*, nullable: bool = False) -> datetime:
@@ -55,26 +54,23 @@ class RunPublic(RunBase):
     failure_count: int
 
 
-class TestState(SQLModel, table=True):
-    """The latest known state of one test of one suite; one row per test, not per run."""
+class SuiteTest(SQLModel, table=True):
+    """A test a suite has run at least once: the weekly pass rate's list of the suite's tests.
+
+    Written only when a run brings a node id not seen before, so a run of known tests writes
+    nothing here. Outcomes per run are not kept: the failures table holds every failed one.
+    """
 
     __test__ = False
-    __tablename__ = "test_states"
+    __tablename__ = "suite_tests"
     __table_args__ = (
-        UniqueConstraint("suite", "environment", "nodeid", name="uq_test_states_node"),
+        UniqueConstraint("suite", "environment", "nodeid", name="uq_suite_tests_node"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
     suite: str
     environment: str = ""
     nodeid: str = Field(sa_type=Text)
-    last_outcome: str
-    last_run_id: int
-    last_run_at: datetime = _dt()
-    last_passed_at: datetime | None = _dt(nullable=True)
-    last_failed_at: datetime | None = _dt(nullable=True)
-    # One letter per run, oldest first, at most HISTORY_CAP: P passed, F failed, K flaky, S other.
-    history: str = ""
 
 
 class FailureRow(SQLModel, table=True):
@@ -109,6 +105,29 @@ class FailureRow(SQLModel, table=True):
     rule: str | None = None
     classification: str
     category: str
+
+
+class IssueTally(SQLModel, table=True):
+    """How many failures of one run one rule matched to one known issue (flaky passes apart).
+
+    Kept by database triggers on `failures` (migration 0006), so every writer (ingest,
+    re-judging, a run's deletion) keeps it right. The known-issues list and an upload's
+    write-back read these few rows per run instead of every failure in the history.
+    """
+
+    __tablename__ = "issue_tallies"
+    __table_args__ = (
+        UniqueConstraint("known_issue", "rule", "run_id", name="uq_issue_tallies"),
+        Index("ix_issue_tallies_issue_started", "known_issue", "started_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    known_issue: int
+    rule: str = ""  # "" for a manual link (no rule): a NULL would never conflict
+    run_id: int
+    started_at: datetime = _dt()
+    failures: int = 0  # not flaky
+    flaky: int = 0
 
 
 class Cluster(SQLModel, table=True):

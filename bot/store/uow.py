@@ -23,7 +23,7 @@ from bot.ports import (
 )
 from bot.store.deliveries import DeliveryRepository
 from bot.store.engine import writer
-from bot.store.history import SqlClusters, SqlTestStates
+from bot.store.history import SqlClusters, SqlSuiteTests
 from bot.store.identities import SqlRunIdentities
 from bot.store.judgements import SqlJudgements
 from bot.store.links import SqlIssueStates, SqlLinks, SqlReadModels
@@ -107,7 +107,7 @@ class SqlUnitOfWork(SessionUnitOfWork):
         """Build every repository on the session."""
         self.runs = SqlRuns(session)
         self.failures = SqlFailures(session)
-        self.tests = SqlTestStates(session)
+        self.tests = SqlSuiteTests(session)
         self.clusters = SqlClusters(session)
         self.issues = SqlIssueStates(session)
         self.links = SqlLinks(session)

@@ -17,7 +17,7 @@ from bot.core.render_comments import IssueActivity, RunRef
 from bot.ports import WritebackHistory
 from bot.store.common import maybe_utc, utc
 from bot.store.outbox import DEAD, OutboxRow
-from bot.store.tables import Cluster, FailureRow, KnownIssueState, ManualLink, Run, TestState
+from bot.store.tables import Cluster, FailureRow, IssueTally, KnownIssueState, ManualLink, Run
 
 WINDOW_DAYS = 30
 EXCERPT_READ = 1000  # the excerpt shown is shorter still
@@ -40,14 +40,10 @@ class SqlWritebackHistory:
 
     def open_issue_activity(self, *, now: datetime, latest: int = 5) -> list[IssueActivity]:
         """Summarise every known issue with occurrences that is not closed."""
-        numbers: list[int | None] = self.session.exec(  # type: ignore[assignment]
-            select(col(FailureRow.known_issue))
-            .distinct()
-            .where(col(FailureRow.known_issue).is_not(None), FailureRow.outcome != FLAKY)
+        numbers = self.session.exec(
+            select(IssueTally.known_issue).distinct().where(IssueTally.failures > 0)
         ).all()
-        found = self.issue_activity(
-            issues=[n for n in numbers if n is not None], now=now, latest=latest
-        )
+        found = self.issue_activity(issues=list(numbers), now=now, latest=latest)
         return [a for a in found if a.state != "closed"]
 
     def cluster_candidates(self, *, min_runs: int) -> list[ClusterCandidate]:
@@ -105,40 +101,44 @@ class SqlWritebackHistory:
                 or_(col(FailureRow.outcome) == FLAKY, col(FailureRow.classification) == FLAKY),
             )
         ).one()
-        histories = self.session.exec(
-            select(TestState.history).where(col(TestState.nodeid).in_(nodeids))
-        ).all()
-        return bool(flaky_rows) or any("K" in h for h in histories)
+        return bool(flaky_rows)
 
     def _activity(
         self, issue: int, *, now: datetime, run_id: int | None, latest: int
     ) -> IssueActivity | None:
-        mine = (FailureRow.known_issue == issue, FailureRow.outcome != FLAKY)
-        total, runs, first, last = self.session.exec(
+        # The per-run tallies hold a few rows per run, where failures hold every occurrence:
+        # an upload's cost does not grow with the issue's history of failures.
+        mine = (IssueTally.known_issue == issue, IssueTally.failures > 0)
+        total, runs = self.session.exec(
             select(
-                func.count(),
-                func.count(distinct(col(FailureRow.run_id))),
-                func.min(FailureRow.started_at),
-                func.max(FailureRow.started_at),
+                func.sum(IssueTally.failures), func.count(distinct(col(IssueTally.run_id)))
             ).where(*mine)
         ).one()
-        if not total or first is None or last is None:
+        if not total:
+            return None
+        # First, last and previous seen are seeks at either end of the (issue, time) index.
+        first = self._seen(issue, ascending=True)
+        last = self._seen(issue, ascending=False)
+        if first is None or last is None:
             return None
         # Everything is judged at the planned run's own start, not at the wall clock.
         run = self.session.get(Run, run_id) if run_id is not None else None
         at = utc(run.started_at) if run is not None else now
-        others = (*mine, FailureRow.run_id != (run_id or -1))
+        others = (*mine, IssueTally.run_id != (run_id or -1))
         previous = self.session.exec(
-            select(func.max(FailureRow.started_at)).where(*others, FailureRow.started_at <= at)
+            select(func.max(IssueTally.started_at)).where(*others, IssueTally.started_at <= at)
         ).one()
         later = self.session.exec(
-            select(func.max(FailureRow.started_at)).where(*others, FailureRow.started_at > at)
+            select(func.max(IssueTally.started_at)).where(*others, IssueTally.started_at > at)
         ).one()
         since = min(at, now) - timedelta(days=WINDOW_DAYS)
-        moments = self.session.exec(
-            select(FailureRow.started_at).where(*mine, FailureRow.started_at >= since)
-        ).all()
-        daily = Counter(utc(m).date() for m in moments)
+        daily: Counter[date] = Counter()
+        for moment, count in self.session.exec(
+            select(IssueTally.started_at, IssueTally.failures).where(
+                *mine, IssueTally.started_at >= since
+            )
+        ):
+            daily[utc(moment).date()] += count
         state = self.session.get(KnownIssueState, issue)
         return IssueActivity(
             issue=issue,
@@ -157,6 +157,16 @@ class SqlWritebackHistory:
             suite_last_run=self._suite_last_run(issue),
             at=at if run is not None else None,
         )
+
+    def _seen(self, issue: int, *, ascending: bool) -> datetime | None:
+        """First or last occurrence: a seek at either end of the tallies' (issue, time) index."""
+        order = col(IssueTally.started_at)
+        query = select(IssueTally.started_at).where(
+            IssueTally.known_issue == issue, IssueTally.failures > 0
+        )
+        return self.session.exec(
+            query.order_by(order.asc() if ascending else order.desc()).limit(1)
+        ).first()
 
     def _run_days(self, run: Run, at: datetime) -> tuple[date, ...]:
         """Days the run's suite ran in the spike window before the run's day."""
@@ -181,14 +191,23 @@ class SqlWritebackHistory:
         return maybe_utc(newest)
 
     def _latest_runs(self, issue: int, latest: int) -> tuple[RunRef, ...]:
-        mine = (FailureRow.known_issue == issue, FailureRow.outcome != FLAKY)
-        run_ids = self.session.exec(
-            select(FailureRow.run_id)
-            .where(*mine)
-            .group_by(col(FailureRow.run_id))
-            .order_by(func.max(FailureRow.started_at).desc(), col(FailureRow.run_id).desc())
-            .limit(latest)
-        ).all()
+        # Newest first along the (issue, time) index, stopping at `latest` distinct runs.
+        newest = (
+            select(IssueTally.run_id)
+            .where(IssueTally.known_issue == issue, IssueTally.failures > 0)
+            .order_by(col(IssueTally.started_at).desc(), col(IssueTally.run_id).desc())
+            .execution_options(yield_per=64)
+        )
+        run_ids: list[int] = []
+        newest_rows = self.session.exec(newest)
+        try:
+            for rid in newest_rows:
+                if rid not in run_ids:
+                    run_ids.append(rid)
+                    if len(run_ids) == latest:
+                        break
+        finally:
+            newest_rows.close()  # a server-side cursor on PostgreSQL: let it go now
         tests: defaultdict[int, list[str]] = defaultdict(list)
         why: dict[int, tuple[str, str | None, str]] = {}
         for rid, nodeid, exception, message, rule, classification in self.session.execute(

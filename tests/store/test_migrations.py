@@ -27,7 +27,7 @@ def test_upgrade_matches_the_metadata_and_is_repeatable(database_url: str) -> No
         assert schema_diff(engine) == []
         tables = set(inspect(engine).get_table_names())
         assert set(load_all_tables().tables) <= tables
-        assert {"runs", "failures", "test_states", "clusters", "manual_links"} <= tables
+        assert {"runs", "failures", "suite_tests", "clusters", "manual_links"} <= tables
     finally:
         engine.dispose()
 

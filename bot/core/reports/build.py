@@ -77,8 +77,10 @@ def result(
 
 def keyword_set(names: Iterable[object]) -> frozenset[str]:
     """Keep the non-empty string keywords, interned: the same few names repeat in every test."""
-    found = frozenset(sys.intern(clean(name)) for name in names if isinstance(name, str) and name)
-    return found or NO_KEYWORDS
+    kept = [name for name in names if isinstance(name, str) and name]
+    if any("\x00" in name for name in kept):
+        kept = [clean(name) for name in kept]
+    return frozenset(map(sys.intern, kept)) if kept else NO_KEYWORDS
 
 
 def malformed(what: str) -> ReportError:

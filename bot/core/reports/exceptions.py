@@ -31,8 +31,12 @@ class Extracted:
 
 def _split_chain(text: str) -> list[list[str]]:
     """Split the text into one list of lines per exception of the chain."""
+    lines = text.splitlines()
+    # Most failures have no chain: one substring search instead of stripping every line.
+    if not any(separator in text for separator in CHAIN_SEPARATORS):
+        return [lines]
     blocks: list[list[str]] = [[]]
-    for line in text.splitlines():
+    for line in lines:
         if line.strip() in CHAIN_SEPARATORS:
             blocks.append([])
         else:

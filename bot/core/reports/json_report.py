@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import itertools
 from datetime import UTC, datetime
 from typing import Any
 
 import ijson  # type: ignore[import-untyped]
-from ijson.common import ObjectBuilder  # type: ignore[import-untyped]
 
 from bot.core.errors import ReportError
 from bot.core.model import Failure, Outcome, ReportFormat, TestResult, TestRun
@@ -25,11 +24,13 @@ from bot.core.reports.build import (
 from bot.core.reports.limits import ReportStream
 
 MAX_DEPTH = 64  # json-report nests 5 levels deep; a deeper document is an attack or junk
-_OPEN = frozenset({"start_map", "start_array"})
-_CLOSE = frozenset({"end_map", "end_array"})
-_ITEM_KEYS = frozenset({"tests", "collectors"})
+_ITEM_KEYS = ("tests", "collectors")
 _REPORT_KEYS = frozenset({"tests", "collectors", "exitcode", "summary"})
-_SCALAR_KEYS = frozenset({"created", "duration", "exitcode"})
+BUF_SIZE = 64 * 1024
+try:  # yajl's C backend builds whole objects in C; the pure-Python one is ~10x slower
+    _IJSON: Any = ijson.get_backend("yajl2_c")
+except ImportError:  # pragma: no cover - the wheels ship it for every supported platform
+    _IJSON = ijson
 OUTCOMES = {
     "passed": Outcome.PASSED,
     "failed": Outcome.FAILED,
@@ -40,17 +41,6 @@ OUTCOMES = {
     # pytest-rerunfailures leaves "rerun" on a test that passed on a later attempt.
     "rerun": Outcome.PASSED,
 }
-
-
-def _events(stream: ReportStream) -> Iterator[tuple[str, Any]]:
-    """Yield ijson's parse events, turning its errors into ReportError."""
-    try:
-        yield from ijson.basic_parse(stream, use_float=True)
-    except ijson.JSONError as exc:
-        reason = str(exc).split("\n", 1)[0].strip()
-        if "premature EOF" in reason:
-            raise malformed(f"truncated JSON at byte {stream.offset}") from exc
-        raise malformed(f"malformed JSON before byte {stream.offset}: {reason}") from exc
 
 
 class _Run:
@@ -66,6 +56,7 @@ class _Run:
         """Add one element of the `tests` or `collectors` array."""
         if not isinstance(item, dict):
             raise malformed(f"an element of '{key}' is not an object")
+        _check_depth(item, 2)
         if key == "tests":
             self._add_test(item)
         elif item.get("outcome") == "failed":
@@ -137,51 +128,67 @@ class _Run:
         )
 
 
-def read_json_report(stream: ReportStream) -> TestRun:
-    """Parse a pytest-json-report document; only one test is held in memory at a time."""
-    run = _Run()
-    depth = 0
-    key = ""
-    in_items = False
-    builder: Any = None
-    for event, value in _events(stream):
-        if event in _OPEN:
-            depth += 1
-            if depth > MAX_DEPTH:
-                raise malformed(f"JSON nested deeper than {MAX_DEPTH} levels")
-        elif event in _CLOSE:
-            depth -= 1
-        if builder is not None:
-            builder.event(event, value)
-            if depth == 2:
-                run.add(key, builder.value)
-                builder = None
-        elif depth == 1:
-            key, in_items = _top_level(run, key, in_items, event, value)
-        elif depth == 2 and key in _ITEM_KEYS and not in_items:
-            if event != "start_array":
+class _Feed:
+    """The report's bytes for yajl; before each read, hand the finished array items on.
+
+    yajl's C builder fills the top-level object as it parses. Between two reads, every element
+    of `tests` and `collectors` but the last is complete: those are converted and dropped, so
+    memory holds one buffer of objects, not the whole report.
+    """
+
+    def __init__(self, stream: ReportStream, run: _Run) -> None:
+        self.stream, self.run = stream, run
+        self.root: dict[str, Any] = {}
+
+    def read(self, size: int) -> bytes:
+        self.drain(final=False)
+        return self.stream.read(size)
+
+    def drain(self, *, final: bool) -> None:
+        """Convert the finished items; drop finished elements of other top-level arrays."""
+        _check_depth(self.root, 0)  # the path being built, before it can grow further
+        for key, value in list(self.root.items()):  # document order: failures keep it
+            if key in _ITEM_KEYS and not isinstance(value, list):
                 raise malformed(f"'{key}' is not a list")
-            in_items = True
-        elif in_items and depth == 3 and event in _OPEN:
-            builder = ObjectBuilder()
-            builder.event(event, value)
-        elif in_items and depth == 2:
-            raise malformed(f"an element of '{key}' is not an object")
+            if not isinstance(value, list) or (len(value) < 2 and not final):
+                continue
+            done = len(value) if final else len(value) - 1
+            if key in _ITEM_KEYS:
+                for item in value[:done]:
+                    self.run.add(key, item)
+            del value[:done]
+
+
+def read_json_report(stream: ReportStream) -> TestRun:
+    """Parse a pytest-json-report document, holding only the tests of one read buffer."""
+    run = _Run()
+    feed = _Feed(stream, run)
+    # The first map yajl builds is the document itself: keep it to drain it while parsing.
+    maps = itertools.chain([feed.root], iter(dict, None)).__next__
+    try:
+        for _ in _IJSON.items(feed, "", map_type=maps, use_float=True, buf_size=BUF_SIZE):
+            pass
+    except ijson.JSONError as exc:
+        reason = str(exc).split("\n", 1)[0].strip()
+        if "premature EOF" in reason:
+            raise malformed(f"truncated JSON at byte {stream.offset}") from exc
+        raise malformed(f"malformed JSON before byte {stream.offset}: {reason}") from exc
+    feed.drain(final=True)
+    run.keys.update(feed.root)
+    for key in ("created", "duration", "exitcode"):
+        run.top[key] = feed.root.get(key)
     return run.finish()
 
 
-def _top_level(run: _Run, key: str, in_items: bool, event: str, value: Any) -> tuple[str, bool]:
-    """Handle an event of the top-level object; return the current key and array state."""
-    if event == "map_key":
-        run.keys.add(value)
-        return value, False
-    if event in _CLOSE:
-        return key, False
-    if key in _ITEM_KEYS:
-        raise malformed(f"'{key}' is not a list")
-    if key in _SCALAR_KEYS:
-        run.top[key] = value
-    return key, in_items
+def _check_depth(value: object, depth: int) -> None:
+    """Follow the last element at each level (where yajl is building) down to MAX_DEPTH."""
+    while isinstance(value, dict | list):
+        depth += 1
+        if depth > MAX_DEPTH:
+            raise malformed(f"JSON nested deeper than {MAX_DEPTH} levels")
+        if not value:
+            return
+        value = value[-1] if isinstance(value, list) else next(reversed(value.values()))
 
 
 def _nodeid(item: dict[str, Any], key: str) -> str:

@@ -1,0 +1,232 @@
+"""Benchmark: does a small upload, the known-issues list, the objective or the dashboard cost
+more with a year of noisy history stored than on an empty database?
+
+Run `python -m bench history [--rows 1000000] [--repeat 5] [--skip-postgres]`. For each
+database, the schema is built by the migrations, the four operations are timed on the empty
+database, then with the last 30 days of a noisy suite loaded, then with the whole year (~1M
+failure rows, three runs a day, most matched to the shipped known issues; bulk-loaded with COPY
+on PostgreSQL, one executemany on SQLite). Figures are CPU (process time) and wall, min and
+median of --repeat rounds, with the machine's load average. year/month is the growth with
+history (a dashboard of the last 30 days reads that month whatever is older); year/empty is the
+issue's strict figure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import os
+import random
+import sqlite3
+import statistics
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import psycopg
+from sqlalchemy import Engine
+
+from bench.ingest import database
+from bench.real_reports import make_report
+from bot.config import DEFAULT_KNOWLEDGE_DIR, Settings
+from bot.core.knowledge import load_knowledge
+from bot.services.ingest import IngestOptions
+from bot.services.objective import dashboard, objective
+from bot.services.queries import known_issues
+from bot.services.run_meta import RunMeta
+from bot.services.writeback import ingest_and_plan, policy_config
+from bot.store.engine import make_engine
+from bot.store.migrate import upgrade
+from bot.store.reports import uow_factory
+from bot.store.uow import SqlUnitOfWork
+
+SUITE, ENV = "e2e", "staging"
+START = datetime(2025, 11, 24, 6, 0, tzinfo=UTC)
+RUNS_A_DAY = 3
+TESTS = 10_000
+COLUMNS = (
+    "run_id", "suite", "environment", "started_at", "nodeid", "phase", "outcome", "exception",
+    "chain", "message", "text", "keywords", "fingerprint", "signature_version", "known_issue",
+    "rule", "classification", "category",
+)  # fmt: skip
+Op = Callable[[], object]
+_SEEDS = itertools.count(1)
+Rows = tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]
+
+
+def _rules() -> list[tuple[int, str]]:
+    kb = load_knowledge(DEFAULT_KNOWLEDGE_DIR)
+    return [(n, issue.rules[0].id) for n, issue in sorted(kb.issues.items())]
+
+
+def history(rows: int, seed: int = 623) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    """Build run rows and ~`rows` failure rows: a year of RUNS_A_DAY noisy runs a day."""
+    rng = random.Random(seed)
+    rules = _rules()
+    runs_total = 365 * RUNS_A_DAY
+    per_run = max(1, rows // runs_total)
+    runs, failures = [], []
+    nodeids = [f"tests/e2e/test_module_{i // 40}.py::test_case_{i}" for i in range(TESTS)]
+    for run in range(runs_total):
+        run_id = 100_000 + run  # above the ids the empty-database uploads took
+        at = START + timedelta(hours=8 * run)
+        counts = '{"passed": 9000, "failed": 1000}'
+        runs.append((run_id, SUITE, ENV, at, "pytest-json-report", "api", at, counts, TESTS,
+                     per_run, f"d{run_id}", ""))  # fmt: skip
+        for nodeid in rng.sample(nodeids, per_run):
+            roll = rng.random()
+            issue, rule = rng.choice(rules) if roll < 0.7 else (None, None)
+            kind = "known" if issue else ("persistent" if roll < 0.9 else "new")
+            category = "infrastructure" if issue or roll > 0.995 else "product"
+            outcome = "flaky" if roll > 0.98 else "failed"
+            failures.append((
+                run_id, SUITE, ENV, at, nodeid, "call", outcome, "AssertionError", "",
+                f"assert {run} == 0", "", "", f"{hash(nodeid) % 400:016x}", 1, issue, rule, kind,
+                category,
+            ))  # fmt: skip
+    return runs, failures
+
+
+RUN_COLUMNS = (
+    "id, suite, environment, started_at, format, source, ingested_at, counts, tests, "
+    "failure_count, report_digest, knowledge_digest"
+)
+
+
+def split(rows: int) -> tuple[Rows, Rows]:
+    """The last 30 days of the history, and the eleven months before them."""
+    runs, failures = history(rows)
+    cut = START + timedelta(days=335)
+    return (
+        ([r for r in runs if r[3] >= cut], [f for f in failures if f[3] >= cut]),
+        ([r for r in runs if r[3] < cut], [f for f in failures if f[3] < cut]),
+    )
+
+
+def load(url: str, part: Rows) -> float:
+    """Bulk-load runs and failures; return the seconds it took."""
+    runs, failures = part
+    began = time.perf_counter()
+    columns = ", ".join(COLUMNS)
+    if url.startswith("sqlite"):
+        with sqlite3.connect(url.removeprefix("sqlite:///")) as conn:
+            conn.executemany(f"INSERT INTO runs ({RUN_COLUMNS}) VALUES ({', '.join('?' * 12)})",
+                             [(*r[:3], r[3].isoformat(" "), *r[4:6], r[6].isoformat(" "), *r[7:])
+                              for r in runs])  # fmt: skip
+            conn.executemany(
+                f"INSERT INTO failures ({columns}) VALUES ({', '.join('?' * len(COLUMNS))})",
+                ((*f[:3], f[3].isoformat(" "), *f[4:]) for f in failures),
+            )
+            conn.execute("ANALYZE")
+    else:
+        plain = url.replace("postgresql+psycopg://", "postgresql://")
+        with psycopg.connect(plain) as conn, conn.cursor() as cur:
+            with cur.copy(f"COPY runs ({RUN_COLUMNS}) FROM STDIN") as copy:
+                for r in runs:
+                    copy.write_row(r)
+            with cur.copy(f"COPY failures ({columns}) FROM STDIN") as copy:
+                for f in failures:
+                    copy.write_row(f)
+            cur.execute("SELECT setval('runs_id_seq', (SELECT max(id) FROM runs))")
+            conn.commit()
+            conn.autocommit = True
+            conn.execute("ANALYZE")
+    return time.perf_counter() - began
+
+
+def operations(engine: Engine, at: datetime) -> dict[str, Op]:
+    """The four operations, each a fresh unit of work (every upload is a new report)."""
+    kb = load_knowledge(DEFAULT_KNOWLEDGE_DIR)
+    settings = Settings(_env_file=None)
+    reports = uow_factory(engine)
+    kinds = ("redis", "real_services", "status_code")
+
+    def upload() -> object:
+        seed = next(_SEEDS)
+        data = make_report(23, 6, seed, kinds=kinds)
+        meta = RunMeta(suite=SUITE, environment=ENV, started_at=at + timedelta(minutes=seed))
+        with SqlUnitOfWork(engine) as uow:
+            result = ingest_and_plan(
+                uow, kb, data, meta, now=at + timedelta(minutes=seed),
+                options=IngestOptions(), policy=policy_config(settings),
+            )  # fmt: skip
+            uow.commit()
+        return result
+
+    def issues() -> object:
+        with SqlUnitOfWork(engine, write=False) as uow:
+            return known_issues(uow, kb)
+
+    return {
+        "upload of 23 tests": upload,
+        "known issues": issues,
+        "objective": lambda: objective(reports, suite=SUITE, at=at, settings=settings),
+        "dashboard": lambda: dashboard(reports, suite=None, now=at, settings=settings),
+    }
+
+
+def timed(fn: Op, repeat: int) -> tuple[list[float], list[float]]:
+    """CPU and wall seconds of `repeat` calls after one warm-up."""
+    fn()
+    cpu, wall = [], []
+    for _ in range(repeat):
+        c, w = time.process_time(), time.perf_counter()
+        fn()
+        cpu.append(time.process_time() - c)
+        wall.append(time.perf_counter() - w)
+    return cpu, wall
+
+
+def _ms(samples: list[float]) -> str:
+    return f"{min(samples) * 1000:7.1f} {statistics.median(samples) * 1000:7.1f}"
+
+
+@contextmanager
+def _fresh(kind: str) -> Iterator[str]:
+    with database(kind) as url:
+        upgrade(url)
+        yield url
+
+
+def run(kind: str, rows: int, repeat: int) -> None:
+    at = START + timedelta(days=365, hours=2)
+    recent, older = split(rows)
+    stages: dict[str, dict[str, tuple[list[float], list[float]]]] = {}
+    with _fresh(kind) as url:
+        engine = make_engine(url)
+        stages["empty"] = {name: timed(op, repeat) for name, op in operations(engine, at).items()}
+        took = load(url, recent)
+        stages["month"] = {name: timed(op, repeat) for name, op in operations(engine, at).items()}
+        took += load(url, older)
+        stages["year"] = {name: timed(op, repeat) for name, op in operations(engine, at).items()}
+        engine.dispose()
+    print(f"\n{kind}: loaded {len(recent[1]) + len(older[1]):,} failure rows "
+          f"({len(recent[1]):,} in the last 30 days) in {took:.1f} s; "
+          f"load average {os.getloadavg()[0]:.1f}")  # fmt: skip
+    print("  CPU ms min/median, then wall ms min/median; ratios of CPU medians")
+    print(f"  {'operation':20s} {'empty':>17s} {'one month':>17s} {'a year':>17s} "
+          f"{'year/month':>10s} {'year/empty':>10s}")  # fmt: skip
+    for name, (ec, ew) in stages["empty"].items():
+        mc, mw = stages["month"][name]
+        yc, yw = stages["year"][name]
+        med = statistics.median
+        print(f"  {name:20s} {_ms(ec):>17s} {_ms(mc):>17s} {_ms(yc):>17s} "
+              f"{med(yc) / med(mc):9.2f}x {med(yc) / med(ec):9.2f}x")  # fmt: skip
+        print(f"  {'  wall':20s} {_ms(ew):>17s} {_ms(mw):>17s} {_ms(yw):>17s}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench history", description=__doc__)
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--skip-postgres", action="store_true")
+    args = parser.parse_args(argv)
+    print(f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at start")
+    for kind in ["sqlite"] if args.skip_postgres else ["sqlite", "postgres"]:
+        run(kind, args.rows, args.repeat)
+
+
+if __name__ == "__main__":
+    main()

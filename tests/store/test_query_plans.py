@@ -1,0 +1,83 @@
+"""The hot paths never scan the failures table: every query they send uses an index.
+
+A small upload (ingest and write-back planning), the known-issues list, the objective and the
+dashboard run on both databases; each SELECT they send that reads `failures` is explained
+(EXPLAIN QUERY PLAN on SQLite, EXPLAIN with sequential scans priced out on PostgreSQL, so the
+plan shows whether an index *can* serve it) and must not scan the table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, event
+
+from bench.history import START, load, operations, split
+from bot.store.engine import make_engine
+from bot.store.migrate import upgrade
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Engine]:
+    upgrade(database_url)
+    for part in split(3_000):  # three runs a day for a year, a few failures each
+        load(database_url, part)
+    engine = make_engine(database_url)
+    yield engine
+    engine.dispose()
+
+
+def _sent(engine: Engine, run: Any) -> list[tuple[str, Any]]:
+    """Run `run()` and return the single-row statements it sent."""
+    sent: list[tuple[str, Any]] = []
+
+    def log(*args: Any) -> None:
+        _conn, _cursor, statement, params, _context, many = args
+        if not many and statement.lstrip().upper().startswith("SELECT"):
+            sent.append((statement, params))
+
+    event.listen(engine, "before_cursor_execute", log)
+    try:
+        run()
+    finally:
+        event.remove(engine, "before_cursor_execute", log)
+    return sent
+
+
+def _plan(engine: Engine, statement: str, params: Any) -> str:
+    raw = engine.raw_connection()
+    try:
+        cursor = raw.cursor()
+        if engine.dialect.name == "postgresql":
+            cursor.execute("SET enable_seqscan = off")
+            cursor.execute("EXPLAIN " + statement, params)
+            return "\n".join(row[0] for row in cursor.fetchall())
+        cursor.execute("EXPLAIN QUERY PLAN " + statement, params)
+        return "\n".join(str(row[-1]) for row in cursor.fetchall())
+    finally:
+        raw.close()
+
+
+def _full_scans(plan: str) -> list[str]:
+    """The lines of a plan that read the whole failures table."""
+    return [
+        line
+        for line in plan.splitlines()
+        if "Seq Scan on failures" in line
+        or (line.strip().startswith("SCAN failures") and "INDEX" not in line)
+    ]
+
+
+def test_hot_paths_use_indexes_on_failures(engine: Engine) -> None:
+    checked = 0
+    for name, op in operations(engine, START + timedelta(days=365, hours=2)).items():
+        for statement, params in _sent(engine, op):
+            if "failures" not in statement:
+                continue
+            checked += 1
+            plan = _plan(engine, statement, params)
+            assert not _full_scans(plan), f"{name}: {statement}\n{plan}"
+    assert checked >= 3, "the hot paths read failures somewhere (the upload's previous runs)"
