@@ -29,7 +29,6 @@ import orjson
 import psycopg
 from sqlalchemy import Engine
 
-from bot.core.digest import report_digest
 from bench.real_reports import make_report as make_realistic
 from bot.core.knowledge import load_knowledge
 from bot.core.reports import read_report_bytes

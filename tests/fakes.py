@@ -12,7 +12,6 @@ from collections.abc import Sequence as _StSequence  # noqa: E402, RUF100
 from dataclasses import replace as _st_replace  # noqa: E402, RUF100
 from datetime import datetime as _st_datetime  # noqa: E402, RUF100
 import fnmatch as _st_fnmatch  # noqa: E402, RUF100
-from bot.core.classify import letter as _st_letter  # noqa: E402, RUF100
 from bot.core.intents import Intent as _StIntent  # noqa: E402, RUF100
 from bot.core.model import TestResult as _StTestResult  # noqa: E402, RUF100
 from bot.ports import ClusterRecord as _ClusterRecord, FailureRecord as _FailureRecord  # noqa: E402, RUF100

@@ -15,7 +15,6 @@ from bot.ports import IssueState
 from bot.services.writeback import plan_after_ingest, plan_lifecycle
 from bot.store.engine import make_engine
 from bot.store.links import SqlIssueStates
-from bot.store.metadata import load_all_tables
 from bot.store.migrate import upgrade
 from bot.store.outbox import OutboxRepository
 from bot.store.tables import Cluster, FailureRow, KnownIssueState, ManualLink, Run
