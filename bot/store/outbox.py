@@ -29,6 +29,7 @@ from bot.core.intents import (
     intent_target,
     intent_to_payload,
 )
+from bot.core.redact import redact
 from bot.ports import Outbox, OutboxItem, OutboxStats
 from bot.store.common import maybe_utc, upsert, utc
 
@@ -230,7 +231,7 @@ class OutboxRepository:
 
     def retry_later(self, item_id: int, *, error: str, at: datetime, uncount: bool = False) -> None:
         """Leave a row pending until `at`, noting why; uncount gives back the claim's attempt."""
-        values: dict[str, Any] = {"next_attempt_at": at, "last_error": error[:ERROR_CAP]}
+        values: dict[str, Any] = {"next_attempt_at": at, "last_error": redact(error)[:ERROR_CAP]}
         if uncount:
             values["attempts"] = col(OutboxRow.attempts) - 1
         self._set(item_id, updated_at=at, **values)
@@ -245,7 +246,7 @@ class OutboxRepository:
         self._set(
             item_id,
             state=DEAD,
-            last_error=error[:ERROR_CAP],
+            last_error=redact(error)[:ERROR_CAP],
             updated_at=now,
             next_attempt_at=now + timedelta(seconds=wait),
         )
