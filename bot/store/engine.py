@@ -84,13 +84,12 @@ def make_engine(
 
 
 def _sqlite_engine(url: Any, busy_timeout_ms: int, write_wait_s: float) -> Engine:
+    # Writers wait on the write lock holding a connection: room for every request thread.
+    # (An in-memory database has a pool of one connection per thread, without these knobs.)
+    in_memory = url.database in (None, "", ":memory:")
+    pool = {} if in_memory else {"pool_size": 8, "max_overflow": 64, "pool_timeout": write_wait_s}
     engine = create_engine(
-        url,
-        connect_args={"check_same_thread": False, "timeout": busy_timeout_ms / 1000},
-        # Writers wait on the write lock holding a connection: room for every request thread.
-        pool_size=8,
-        max_overflow=64,
-        pool_timeout=write_wait_s,
+        url, connect_args={"check_same_thread": False, "timeout": busy_timeout_ms / 1000}, **pool
     )
 
     @event.listens_for(engine, "connect")
