@@ -75,3 +75,12 @@ def test_artifact_workflow_uploads_the_report_the_webhook_ingests() -> None:
     assert upload[0]["with"]["path"] == written[0]
     assert "cancelled()" in upload[0]["if"] or "always()" in upload[0]["if"]
     assert not any("TRIAGE_TOKEN" in str(s.get("env", {})) for s in steps(workflow))
+
+
+def test_gated_deploy_workflow_gates_on_the_verdict_both_ways() -> None:
+    workflow = load("staging-e2e-gated-deploy.yml")
+    step = pytest_step(workflow)
+    assert "--triage-gate" in shlex.split(step["run"])
+    assert step["env"]["TRIAGE_TOKEN"] == "${{ secrets.TRIAGE_TOKEN }}"
+    runs = " ".join(s.get("run", "") for s in steps(workflow))
+    assert "triage-bot gate --report report.xml --suite staging-e2e" in runs
