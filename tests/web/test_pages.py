@@ -251,7 +251,7 @@ def test_criteria_page_shows_verdicts_and_evidence(site: Site) -> None:
     this_week = site.get("/criteria?suite=staging-e2e&week=2026-W47")
     assert "this week so far (2026-W47)" in page
     assert "Staging test suite integrated into CI" in this_week
-    assert "3 matching failures in 1 groups" in this_week  # the fixture criterion's evidence
+    assert "3 matching failures in 1 group," in this_week  # the fixture criterion's evidence
     assert "#1029: 3 (last week 0, up)" in this_week
     assert check_links(site.http, page) == set()
     assert site.http.get("/criteria", params={"week": "W9"}).status_code == 422

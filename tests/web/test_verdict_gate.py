@@ -114,6 +114,10 @@ def test_verdicts_and_suspect_ranges_follow_the_runs_own_times(
     )
     assert suspect["compare_url"] == "https://github.com/acme/shop/compare/ddd444...eee555"
 
+    page = http.get(f"/runs/{run_id}").text  # the run page shows the same verdict
+    assert 'class="verdict-blocked"' in page
+    assert 'href="https://github.com/acme/shop/compare/ddd444...eee555"' in page
+
     status = http.get("/api/v1/suites/e2e/status").json()
     assert status["latest_run"]["run_id"] == run_id  # the newest by its own time, not upload
     assert status["latest_run"]["status"] == "blocked"

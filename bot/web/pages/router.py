@@ -14,6 +14,7 @@ from bot.core.weekly import IsoWeek, last_complete_week
 from bot.services.cluster_page import cluster_page
 from bot.services.objective import UnknownSuiteError, report_tz
 from bot.services.pages import issue_page, run_page, test_page
+from bot.services.verdict import judge_stored_run
 from bot.services.weekly import judge_week
 from bot.store.pages import PagesUnitOfWork, pages_uow
 from bot.web.deps import AppContext, Context
@@ -46,7 +47,8 @@ def run(context: Context, run_id: Annotated[int, Path(ge=1, le=2**63 - 1)]) -> H
     """Render one run with every failure."""
     with _reading(context) as uow:
         view = run_page(uow, context.kb, run_id=run_id)
-    return render_run(view, context.settings)
+        judgement = judge_stored_run(uow, run_id=run_id)
+    return render_run(view, context.settings, judgement)
 
 
 @router.get("/issues/{number}", response_class=HTMLResponse)

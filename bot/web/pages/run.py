@@ -8,6 +8,7 @@ from fastapi.responses import HTMLResponse
 
 from bot.config import Settings
 from bot.services.pages import RunPageView, excerpt
+from bot.services.verdict import RunJudgement
 from bot.web.pages.html import (
     FAILURE_HEAD,
     facts,
@@ -20,6 +21,7 @@ from bot.web.pages.html import (
     test_href,
     when,
 )
+from bot.web.routers.verdict import compare_url
 
 
 def _meta(view: RunPageView, settings: Settings) -> str:
@@ -45,7 +47,27 @@ def _meta(view: RunPageView, settings: Settings) -> str:
     )
 
 
-def render_run(view: RunPageView, settings: Settings) -> HTMLResponse:
+def _verdict(judgement: RunJudgement, settings: Settings) -> str:
+    """The deploy gate's verdict, and where each new failure started."""
+    repo = github_web(settings)
+    items = []
+    for s in judgement.suspects:
+        passed = f"run {s.last_passed_run}" if s.last_passed_run else "no passing run on record"
+        span = f"{passed} \u2192 run {s.first_failed_run}"
+        compare = compare_url(repo, s)
+        if compare:
+            commits = f"{s.last_passed_commit}...{s.first_failed_commit}"
+            span += " " + link(compare, f"<code>{escape(commits)}</code>")
+        items.append(f"<li><code>{escape(s.nodeid)}</code>: {span}</li>")
+    suspects = f"<p>Suspect ranges:</p><ul>{''.join(items)}</ul>" if items else ""
+    v = judgement.verdict
+    return (
+        f'<p><strong class="verdict-{v.status.value}">{escape(v.status.value)}</strong>: '
+        f"{escape(v.title)}</p>{suspects}"
+    )
+
+
+def render_run(view: RunPageView, settings: Settings, judgement: RunJudgement) -> HTMLResponse:
     """Render one run and its failures."""
     run = view.record.run
     rows = [
@@ -61,7 +83,10 @@ def render_run(view: RunPageView, settings: Settings) -> HTMLResponse:
         if view.more
         else ""
     )
-    body = section("meta", "Run", _meta(view, settings)) + section(
+    body = (
+        section("meta", "Run", _meta(view, settings))
+        + section("verdict", "Verdict", _verdict(judgement, settings))
+    ) + section(
         "failures",
         f"Failures ({len(view.failures) + view.more})",
         table(["Test", *FAILURE_HEAD], rows, "No failure in this run.") + more,
