@@ -20,11 +20,14 @@ from sqlmodel import SQLModel
 
 from bot.config import Settings
 from bot.core.criteria import load_criteria
+from bot.core.knowledge import load_knowledge
 from bot.core.weekly import last_complete_week, render_markdown
 from bot.services.objective import dashboard, objective
+from bot.services.queries import known_issues
 from bot.services.weekly import build_report
 from bot.store.engine import make_engine
 from bot.store.metadata import load_all_tables
+from bot.store.pages import pages_uow
 from bot.store.reports import uow_factory
 from bot.web.dashboard import render
 
@@ -129,6 +132,7 @@ def measure(
     load_s = time.perf_counter() - began
     settings = Settings(_env_file=None)
     criteria = load_criteria(settings.knowledge_dir / "criteria.toml")
+    kb = load_knowledge(settings.knowledge_dir)
     uow = uow_factory(engine)
     now = START + timedelta(days=days - 1, hours=3)
     week = last_complete_week(now, UTC)
@@ -142,7 +146,9 @@ def measure(
 
     def page() -> str:
         view = dashboard(uow, suite=None, now=now, settings=settings)
-        return render(view, generated="bench", days=30, min_coverage=0.9)
+        with pages_uow(engine) as reads:  # the known-issue table, as the route reads it
+            issues = known_issues(reads, kb)
+        return render(view, issues=issues, generated="bench", days=30, min_coverage=0.9)
 
     results = {
         "objective": timed(lambda: objective(uow, suite=SUITE, at=now, settings=settings), repeat),

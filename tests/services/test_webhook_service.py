@@ -281,7 +281,9 @@ def test_command_from_writer_runs_and_replies_in_one_commit(world: World) -> Non
         process_received(world.ports(), delivery, clock=lambda: NOW) == "ran LinkCommand for alice"
     )
     assert world.commits == 1  # the link, its reply and the delivery's status together
-    assert world.replies() == [f"@alice linked glob `tests/a.py::*` to #{KNOWN}."]
+    assert world.replies() == [
+        f"@alice linked glob `tests/a.py::*` to #{KNOWN}. Re-judged 0 stored failures."
+    ]
     assert world.row().status == "done"
 
 

@@ -85,7 +85,10 @@ def _insert_raw(engine: sa.Engine) -> None:
 def _every_text(engine: sa.Engine) -> list[str]:
     texts = []
     with engine.connect() as conn:
+        present = set(sa.inspect(conn).get_table_names())
         for name in _rows():
+            if name not in present:  # test_states gives way to suite_tests in 0006
+                continue
             table = sa.Table(name, sa.MetaData(), autoload_with=conn)
             for row in conn.execute(sa.select(table)):
                 texts.extend(str(v) for v in row)
@@ -98,7 +101,7 @@ def test_upgrade_masks_rows_stored_in_clear(database_url: str) -> None:
     try:
         _insert_raw(engine)
         assert any("PASS" in t for t in _every_text(engine))
-        upgrade(database_url)
+        upgrade(database_url, revision="0003")
         texts = _every_text(engine)
         assert [t for t in texts if "PASS" in t] == []
         with engine.connect() as conn:
@@ -111,6 +114,11 @@ def test_upgrade_masks_rows_stored_in_clear(database_url: str) -> None:
             assert (
                 message == "OperationalError: cannot connect to postgres://***@db.internal:5432/app"
             )
+        upgrade(database_url)  # later migrations carry the masked rows on
+        with engine.connect() as conn:
+            kept = conn.execute(sa.text("SELECT nodeid FROM suite_tests")).scalars().all()
+        assert kept == ["tests/test_db.py::test_connect[password=***]"]
+        assert [t for t in _every_text(engine) if "PASS" in t] == []
         upgrade(database_url)  # a second start finds nothing to do
     finally:
         engine.dispose()

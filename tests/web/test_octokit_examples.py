@@ -48,7 +48,7 @@ def _expected(event: str, body: bytes, config: WebhookConfig) -> str:
     except WebhookError as exc:
         # Only a shape the service does not read, never a refusal of GitHub's own payload.
         return "ignored" if exc.reason == "unexpected_shape" else f"refused: {exc.reason}"
-    return "accepted" if parsed is not None and wants(parsed, config) else "ignored"
+    return "accepted" if parsed is not None and wants(event, parsed, config) else "ignored"
 
 
 def test_the_vendored_package_is_whole() -> None:
