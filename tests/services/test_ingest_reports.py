@@ -162,7 +162,9 @@ def test_one_session_in_every_format_is_one_run(pytester: pytest.Pytester, engin
         assert (again.created, again.run_id) == (False, first.run_id)
         assert again.summary == first.summary
     # Another session of the same suite (same tests and outcomes, other timings): a new run.
-    later = run_pytest_reports(pytester, TIMED)
+    # (Sleeps of another length: two sessions whose every test took the same time to 0.6 ms,
+    # started within the tolerance, are one run by design.)
+    later = run_pytest_reports(pytester, TIMED.replace("sleep(0.02)", "sleep(0.03)"))
     second = ingest_now(engine, later[ReportFormat.JUNIT_XML].read_bytes())
     assert second.created
     assert second.run_id != first.run_id

@@ -211,5 +211,6 @@ def test_pytest_gate_keeps_pytest_status_when_the_service_is_away_or_late(
         )
     finally:
         server.shutdown()
+        server.server_close()  # joins the handler threads and closes the listening socket
     assert late.ret == 1
     late.stdout.fnmatch_lines(["*no answer within 1 s*gate: no verdict*"])
