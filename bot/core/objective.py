@@ -73,6 +73,8 @@ class Objective:
     coverage: float
     met: bool
     resets: tuple[Reset, ...]
+    # The window's days before the suite's first run: never judged, and said so.
+    days_before_first_run: int = 0
 
     @property
     def progress(self) -> str:
@@ -139,7 +141,16 @@ def compute(inputs: ObjectiveInputs) -> Objective:
         coverage=coverage,
         met=clean and coverage >= inputs.min_coverage,
         resets=tuple(resets),
+        days_before_first_run=_days_before(inputs.first_run_at, start, end, inputs.tz),
     )
+
+
+def _days_before(first_run_at: datetime | None, start: date, end: date, tz: tzinfo) -> int:
+    """Count the window's days before the suite's first run (all of them without a run)."""
+    if first_run_at is None:
+        return (end - start).days + 1
+    first = first_run_at.astimezone(tz).date()
+    return max(0, min((first - start).days, (end - start).days + 1))
 
 
 def window_start_time(at: datetime, days: int, tz: tzinfo) -> datetime:

@@ -156,6 +156,14 @@ def _objective(obj: Objective) -> list[str]:
         f"{'clean' if obj.window_clean else 'not clean'}, "
         f"runs on {obj.days_with_runs}/{obj.days} days ({obj.coverage:.0%} coverage)",
     ]
+    if 0 < obj.days_before_first_run < obj.days:
+        # A new suite: its missing days are days before it existed, not days it failed to run.
+        ran_for = obj.days - obj.days_before_first_run
+        lines.append(
+            f"- The suite has run for {plural(ran_for, 'day')} of the window: its first "
+            f"{plural(obj.days_before_first_run, 'day')} came before its first run and count "
+            "as days without a run, so the coverage above is not yet a measure of the suite."
+        )
     if last is None:
         lines.append("- Last regression: none recorded")
     else:

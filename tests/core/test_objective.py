@@ -91,3 +91,12 @@ def test_naive_time_is_refused() -> None:
 def test_same_run_regressions_are_one_reset() -> None:
     resets = streak_resets([_reg(3, "t::z"), _reg(3, "t::y"), _reg(3, "t::x", hour=9)], T0)
     assert [(r.nodeid, r.streak_before_days) for r in resets] == [("t::y", 3), ("t::x", 0)]
+
+
+def test_days_before_the_first_run_are_counted_apart() -> None:
+    young = compute(_inputs(9, [], range(10)))  # a suite ten days old, run every day
+    assert (young.days_with_runs, young.days_before_first_run, young.met) == (10, 20, False)
+    grown = compute(_inputs(40, [], range(41)))
+    assert grown.days_before_first_run == 0
+    none = compute(ObjectiveInputs("s", T0, 30, 0.9, None, [], [], UTC))
+    assert none.days_before_first_run == 30

@@ -16,6 +16,7 @@ from bot.core.weekly import (
     FlakyLine,
     IsoWeek,
     WeeklyReport,
+    _objective,
     last_complete_week,
     md,
     md_spans,
@@ -172,3 +173,26 @@ def test_a_regression_reason_never_repeats_the_exception_type() -> None:
     assert reg.reason == "new: ModuleNotFoundError: No module named 'redis'"
     short = Regression(at, "t.py::test_a", "new", "redis.exceptions.ConnectionError", "x")
     assert short.reason == "new: redis.exceptions.ConnectionError: x"
+
+
+def test_a_new_suite_s_objective_says_which_days_came_before_its_first_run() -> None:
+    at = datetime(2026, 11, 23, 9, tzinfo=UTC)
+    young = compute(
+        ObjectiveInputs(
+            "staging", at, 30, 0.9, at - timedelta(days=9),
+            [at - timedelta(days=d) for d in range(10)], [], UTC,
+        )
+    )  # fmt: skip
+    old = compute(
+        ObjectiveInputs(
+            "staging", at, 30, 0.9, at - timedelta(days=90),
+            [at - timedelta(days=d) for d in range(30)], [], UTC,
+        )
+    )  # fmt: skip
+    young_lines = "\n".join(_objective(young))
+    assert "runs on 10/30 days (33% coverage)" in young_lines
+    assert (
+        "- The suite has run for 10 days of the window: its first 20 days came before its first "
+        "run and count as days without a run" in young_lines
+    )
+    assert "first run" not in "\n".join(_objective(old))
