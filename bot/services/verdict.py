@@ -50,11 +50,15 @@ class RunJudgement:
     suspects: tuple[SuspectRange, ...]
 
 
-def judge_stored_run(uow: VerdictUnitOfWork, *, run_id: int) -> RunJudgement:
+def judge_stored_run(
+    uow: VerdictUnitOfWork, *, run_id: int, with_suspects: bool = True
+) -> RunJudgement:
     """Judge a stored run as it is judged now (re-judging moves its failures, and so this)."""
     rows = uow.failures.for_run(run_id=run_id)
     verdict = judge_run(_judged(r) for r in rows if r.outcome != Outcome.FLAKY.value)
     news = [f for f in verdict.deciding if f.classification is Classification.NEW][:SUSPECTS_MAX]
+    if not with_suspects:
+        news = []
     suspects = _suspects(uow.verdicts, run_id, [f.nodeid for f in news]) if news else ()
     return RunJudgement(run_id=run_id, verdict=verdict, suspects=suspects)
 

@@ -63,3 +63,13 @@ class SqlVerdictHistory:
             .limit(1)
         )
         return self.session.scalars(query).first()
+
+    def latest_runs(self) -> list[tuple[str, str, int]]:
+        """Each suite and environment with its newest run: (suite, environment, run id)."""
+        pairs = self.session.execute(select(_RUNS.c.suite, _RUNS.c.environment).distinct()).all()
+        found = []
+        for suite, environment in sorted(pairs):
+            run_id = self.latest_run(suite=suite, environment=environment)
+            if run_id is not None:
+                found.append((suite, environment, run_id))
+        return found

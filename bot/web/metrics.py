@@ -8,12 +8,15 @@ from fastapi import APIRouter
 from fastapi.responses import PlainTextResponse
 from sqlmodel import Session
 
+from bot.core.gate import GateStatus
 from bot.services.objective import objective_of
+from bot.services.verdict import judge_stored_run
 from bot.store.outbox import OutboxRepository
 from bot.store.reports import MetricsSnapshot, SqlReportRepository, metrics_snapshot
 from bot.web.deps import Context
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+VERDICTS = tuple(status.value for status in GateStatus)
 router = APIRouter()
 
 
@@ -40,7 +43,11 @@ def family(
 
 
 def render(
-    snap: MetricsSnapshot, streaks: dict[str, tuple[int, bool, float]], *, in_doubt: int = 0
+    snap: MetricsSnapshot,
+    streaks: dict[str, tuple[int, bool, float]],
+    *,
+    in_doubt: int = 0,
+    verdicts: dict[tuple[str, str], str] | None = None,
 ) -> str:
     """Render every metric family."""
     outbox = snap.outbox_by_state
@@ -110,6 +117,18 @@ def render(
             [({"suite": s}, round(v[2], 4)) for s, v in sorted(streaks.items())],
         ),
     ]
+    parts.append(
+        family(
+            "triage_suite_verdict",
+            "gauge",
+            "1 for the verdict of each suite's newest run (pass, known or blocked), else 0.",
+            [
+                ({"suite": suite, "environment": env, "status": status}, int(status == now))
+                for (suite, env), now in sorted((verdicts or {}).items())
+                for status in VERDICTS
+            ],
+        )
+    )
     return "\n".join(line for p in parts for line in p) + "\n"
 
 
@@ -125,4 +144,12 @@ def get_metrics(context: Context) -> PlainTextResponse:
         for suite in snap.runs_by_suite:
             o = objective_of(reports, suite=suite, at=now, settings=context.settings)
             streaks[suite] = (o.streak_days, o.met, o.coverage)
-    return PlainTextResponse(render(snap, streaks, in_doubt=in_doubt), media_type=CONTENT_TYPE)
+    with context.uow(write=False) as uow:  # a deploy dashboard's gate: one run per suite
+        verdicts = {
+            (suite, env): judge_stored_run(
+                uow, run_id=run_id, with_suspects=False
+            ).verdict.status.value
+            for suite, env, run_id in uow.verdicts.latest_runs()
+        }
+    text = render(snap, streaks, in_doubt=in_doubt, verdicts=verdicts)
+    return PlainTextResponse(text, media_type=CONTENT_TYPE)

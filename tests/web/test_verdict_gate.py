@@ -118,6 +118,10 @@ def test_verdicts_and_suspect_ranges_follow_the_runs_own_times(
     assert 'class="verdict-blocked"' in page
     assert 'href="https://github.com/acme/shop/compare/ddd444...eee555"' in page
 
+    metrics = set(http.get("/metrics").text.splitlines())
+    assert 'triage_suite_verdict{suite="e2e",environment="staging",status="blocked"} 1' in metrics
+    assert 'triage_suite_verdict{suite="e2e",environment="staging",status="known"} 0' in metrics
+
     status = http.get("/api/v1/suites/e2e/status").json()
     assert status["latest_run"]["run_id"] == run_id  # the newest by its own time, not upload
     assert status["latest_run"]["status"] == "blocked"
