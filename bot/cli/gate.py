@@ -26,7 +26,7 @@ TIMEOUT_S = 30.0
 
 
 def _verdict_url(base: str, run_id: int) -> str:
-    return runs_endpoint(base).removesuffix("/runs") + f"/runs/{run_id}/verdict"
+    return f"{runs_endpoint(base)}/{run_id}/verdict"
 
 
 def _fetch(url: str, token: str | None) -> dict[str, Any]:

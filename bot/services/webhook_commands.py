@@ -62,9 +62,9 @@ def _status(uow: UnitOfWork, known: Mapping[int, str], issue: int) -> str:
 def _link(
     uow: UnitOfWork, known: Mapping[int, str], command: LinkCommand, *, issue: int, user: str,
     now: datetime, confirm_threshold: int,
-) -> str:  # fmt: skip
+) -> tuple[str, bool]:  # fmt: skip
     if issue not in known:
-        return f"#{issue} is not a known issue; add it to knowledge/ before linking to it."
+        return f"#{issue} is not a known issue; add it to knowledge/ before linking to it.", False
     kind, pattern = links.parse_target(command.pattern)
     if kind == "glob" and not command.confirm:
         count = uow.failures.count_matching(glob=pattern)
@@ -73,10 +73,10 @@ def _link(
                 f"`{pattern}` matches {count} stored failures, more than {confirm_threshold}: "
                 "nothing linked. Narrow the "
                 f"glob, or repeat with `--confirm` to link them all to #{issue}."
-            )
+            ), False
     done = links.link(uow, issue=issue, target=command.pattern, by=user, now=now)
     verb = "linked" if done.created else "re-pointed"
-    return f"{verb} {done.kind} `{done.pattern}` to #{issue}."
+    return f"{verb} {done.kind} `{done.pattern}` to #{issue}.", True
 
 
 def run_command(
@@ -96,14 +96,14 @@ def run_command(
     With `kb`, link, unlink and wrong also re-judge the stored failures they touch.
     Raises TriageError (bad pattern, unknown run or test) for the caller to answer.
     """
-    text = _run(
+    text, changed = _run(
         uow, known, command, issue=issue, user=user, now=now,
         link_confirm_threshold=link_confirm_threshold,
     )  # fmt: skip
-    if kb is None or isinstance(command, StatusCommand):
+    # Only a command that changed a link or a wrong mark moves stored judgements: a refused
+    # link must not walk every failure its glob names.
+    if kb is None or not changed or isinstance(command, StatusCommand):
         return text
-    if isinstance(command, LinkCommand) and issue not in known:
-        return text  # nothing was linked
     return text + _rejudged(uow, kb, command, user=user, now=now, policy=policy)
 
 
@@ -137,9 +137,10 @@ def _rejudged(
 def _run(
     uow: UnitOfWork, known: Mapping[int, str], command: Command, *, issue: int, user: str,
     now: datetime, link_confirm_threshold: int,
-) -> str:  # fmt: skip
+) -> tuple[str, bool]:  # fmt: skip
+    """Apply the command; return its reply and whether it changed links or wrong marks."""
     if isinstance(command, StatusCommand):
-        return _status(uow, known, issue)
+        return _status(uow, known, issue), False
     if isinstance(command, LinkCommand):
         return _link(
             uow, known, command, issue=issue, user=user, now=now,
@@ -148,15 +149,15 @@ def _run(
     if isinstance(command, UnlinkCommand):
         gone = links.unlink(uow, target=command.pattern)
         if gone is None:
-            return f"no link `{command.pattern}` found; nothing changed."
-        return f"unlinked {gone.kind} `{gone.pattern}` (it pointed to #{gone.issue})."
+            return f"no link `{command.pattern}` found; nothing changed.", False
+        return f"unlinked {gone.kind} `{gone.pattern}` (it pointed to #{gone.issue}).", True
     try:
         run_id = parse_run_id(command.run_id)
     except WebhookError as exc:
-        return exc.message
+        return exc.message, False
     wrong = links.record_wrong_match(
         uow, run_id=run_id, nodeid=command.nodeid, reported_by=user, now=now
     )
     rule = f"rule `{wrong.rule}`" if wrong.rule else "no rule"
     verdict = "recorded" if wrong.created else "was already recorded"
-    return f"wrong match of `{wrong.nodeid}` in run {run_id} ({rule}) {verdict}."
+    return f"wrong match of `{wrong.nodeid}` in run {run_id} ({rule}) {verdict}.", wrong.created

@@ -212,6 +212,8 @@ def test_a_glob_over_the_threshold_is_refused_with_its_count_unless_confirmed(
     (refusal,) = replies(db)[planned:]
     assert f"matches {stored} stored failures, more than 2" in refusal.payload["body"]
     assert "--confirm" in refusal.payload["body"]
+    assert "Re-judged" not in refusal.payload["body"]  # nothing linked, nothing re-judged
+    assert client.get("/api/v1/judgements").json()["total"] == 0
     send(client, "issue_comment", comment("/triage link ** --confirm", comment_id=12), "d-ok")
     wait_for(lambda: done(db, "d-ok"))
     (link,) = db.rows(ManualLink)
