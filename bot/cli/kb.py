@@ -1,17 +1,20 @@
-"""`triage-bot kb`: check the knowledge base (default directory: settings.knowledge_dir)."""
+"""`triage-bot kb`: check the knowledge base (default directory: settings.knowledge_dir).
+
+Light: the light client (no server extra) runs `kb validate`, so settings load only when
+the directory is not given, and only where the server is installed.
+"""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from pydantic import ValidationError
 
-from bot.cli.db import settings_error
-from bot.config import get_settings
 from bot.core.errors import KnowledgeError
 from bot.core.knowledge import load_knowledge
+from bot.shipped import DEFAULT_KNOWLEDGE_DIR
 
 kb_app = typer.Typer(help="Knowledge base commands.", no_args_is_help=True)
 
@@ -36,6 +39,17 @@ def validate(
 
 
 def _default_dir() -> Path:
+    """Return the settings' knowledge directory (light client: the variable, or the shipped)."""
+    try:
+        from pydantic import ValidationError  # noqa: PLC0415  the server's settings: lazily
+
+        from bot.cli.db import settings_error  # noqa: PLC0415
+        from bot.config import get_settings  # noqa: PLC0415
+    except ModuleNotFoundError as exc:
+        if exc.name not in {"pydantic", "pydantic_settings"}:
+            raise
+        # The light client has no server settings (and reads no .env): the variable alone.
+        return Path(os.environ.get("TRIAGE_KNOWLEDGE_DIR") or DEFAULT_KNOWLEDGE_DIR)
     try:
         return get_settings().knowledge_dir
     except ValidationError as exc:

@@ -15,6 +15,8 @@ from tests.core.report_helpers import run_pytest_reports
 
 SERVER = ("sqlalchemy", "sqlmodel", "alembic", "fastapi", "starlette", "github", "uvicorn",
           "apscheduler", "psycopg", "httpx")  # fmt: skip
+# The light commands do not even read the service's settings (pydantic itself comes with Typer).
+SETTINGS = ("pydantic_settings", "dotenv")
 ROOT = Path(__file__).resolve().parents[2]
 
 # Runs the console script's entry point, then lists the top-level packages it loaded.
@@ -25,6 +27,13 @@ atexit.register(lambda: sys.stderr.write(
 sys.argv = ["triage-bot", *sys.argv[1:]]
 from bot.cli import main
 main()
+"""
+
+
+PLUGIN_WRAPPER = """
+import json, sys
+import bot.pytest_plugin
+print(json.dumps(sorted({m.partition(".")[0] for m in sys.modules})))
 """
 
 
@@ -45,14 +54,38 @@ def test_classify_imports_nothing_of_the_server(pytester: pytest.Pytester) -> No
     assert code == 0, out
     assert "test_x" in out
     assert "bot" in packages  # the wrapper really ran the command
-    assert packages.isdisjoint(SERVER), sorted(packages & set(SERVER))
+    assert packages.isdisjoint(SERVER + SETTINGS), sorted(packages & {*SERVER, *SETTINGS})
 
 
-@pytest.mark.parametrize("args", [("--help",), ("kb", "validate"), ("classify", "--help")])
+LIGHT = [("kb", "validate", str(ROOT / "knowledge")), ("classify", "--help"), ("gate", "--help")]
+
+
+@pytest.mark.parametrize("args", LIGHT)
+def test_light_commands_import_neither_the_server_nor_its_settings(args: tuple[str, ...]) -> None:
+    code, out, packages = loaded_by(*args)
+    assert code == 0, out
+    assert "typer" in packages
+    assert packages.isdisjoint(SERVER + SETTINGS), sorted(packages & {*SERVER, *SETTINGS})
+
+
+@pytest.mark.parametrize("args", [("--help",), ("kb", "validate")])
 def test_help_and_kb_validate_import_nothing_of_the_server(args: tuple[str, ...]) -> None:
+    # Both read the service's settings where they are installed (the command list, the
+    # knowledge directory), yet no server library.
     code, out, packages = loaded_by(*args)
     assert code == 0, out
     assert packages.isdisjoint(SERVER), sorted(packages & set(SERVER))
+
+
+def test_the_pytest_plugin_imports_only_pytest_and_the_standard_library() -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", PLUGIN_WRAPPER],
+        capture_output=True, text=True, timeout=120, check=True, cwd=ROOT,
+    )  # fmt: skip
+    packages = set(json.loads(done.stdout))
+    assert "bot" in packages
+    heavy = {*SERVER, *SETTINGS, "pydantic", "typer", "rich", "re2", "ijson", "defusedxml"}
+    assert packages.isdisjoint(heavy), sorted(packages & heavy)
 
 
 def test_the_server_commands_still_load_it() -> None:
