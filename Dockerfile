@@ -1,16 +1,17 @@
 # triage-bot service image: a wheel built in one stage, installed with runtime dependencies only.
-ARG PYTHON_IMAGE=python:3.12.12-slim-bookworm
+ARG PYTHON_IMAGE=python:3.11.14-slim-bookworm
 
 FROM ${PYTHON_IMAGE} AS build
 ENV PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 WORKDIR /src
-COPY pyproject.toml README.md ./
+COPY pyproject.toml README.md constraints.txt ./
 COPY bot ./bot
 # bot/knowledge_base links here: the shipped knowledge base goes into the wheel.
 COPY knowledge ./knowledge
-# Wheels of the project and of its runtime dependencies only (no [dev] extra).
-RUN pip wheel --wheel-dir /wheels .
+# Wheels of the project and of the server's dependencies only (no [dev] extra), at the
+# versions pinned in constraints.txt (resolved on Python 3.11, the base image's).
+RUN pip wheel --constraint constraints.txt --wheel-dir /wheels ".[server]"
 
 FROM ${PYTHON_IMAGE} AS runtime
 ENV PIP_NO_CACHE_DIR=1 \

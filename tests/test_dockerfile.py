@@ -92,6 +92,15 @@ def test_base_images_are_pinned_and_the_build_is_multi_stage() -> None:
     assert "[dev]" not in build
 
 
+def test_the_image_installs_the_server_at_the_pinned_versions() -> None:
+    wheel = next(a for n, a in instructions() if n == "RUN" and "pip wheel" in a)
+    assert "--constraint constraints.txt" in wheel
+    assert '".[server]"' in wheel
+    # The pins are resolved on Python 3.11 (`make lock`): the image runs the same minor version.
+    bases = {a.split("=", 1)[1] for n, a in instructions() if n == "ARG" and "=" in a}
+    assert any(re.fullmatch(r"python:3\.11\.\d+-slim(-\w+)?", base) for base in bases), bases
+
+
 def test_runs_as_non_root_with_healthcheck_volume_and_serve() -> None:
     stage = runtime_stage()
     user = [a for n, a in stage if n == "USER"][-1].split(":")[0]
@@ -125,7 +134,7 @@ def test_dockerignore_admits_only_what_the_image_copies() -> None:
     ]
     assert lines[0] == "**"
     admitted = {line[1:].rstrip("/") for line in lines if line.startswith("!")}
-    assert admitted == {"pyproject.toml", "README.md", "bot", "knowledge"}
+    assert admitted == {"pyproject.toml", "README.md", "constraints.txt", "bot", "knowledge"}
     assert "**/.env" in lines
     sources = {
         word.rstrip("/")
