@@ -13,8 +13,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
-from bot.cli import SERVER_COMMANDS
+from bot.cli import SERVER_COMMANDS, build_app, is_light, kb, main
 from bot.core.model import ReportFormat
 from tests.core.report_helpers import run_pytest_reports
 
@@ -133,3 +134,75 @@ def test_help_lists_every_command_with_or_without_the_server() -> None:
     assert listing.returncode == 0
     assert "serve" in listing.stdout
     assert "Needs the server extra" in listing.stdout
+
+
+@pytest.fixture
+def without_settings_library(monkeypatch: pytest.MonkeyPatch) -> None:
+    """In this process: pydantic-settings cannot be imported, nor what needs it (until undone)."""
+    needs_it = {"bot.config", *(f"bot.cli.{name}" for name in SERVER_COMMANDS)}
+    for name in needs_it & set(sys.modules):
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setitem(sys.modules, "pydantic_settings", None)  # import raises; name is set
+    # The stand-in of `kb backtest` joins kb's group, which outlives the test: on a copy.
+    commands = kb.kb_app.registered_commands
+    monkeypatch.setattr(kb.kb_app, "registered_commands", list(commands))
+
+
+def test_in_process_the_stand_ins_and_the_light_kb_validate(
+    without_settings_library: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    app = build_app()
+    runner = CliRunner()
+    done = runner.invoke(app, ["outbox", "status"])
+    assert done.exit_code == 2
+    assert f"`triage-bot outbox` needs the server: {INSTALL}" in done.stderr
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("TRIAGE_KNOWLEDGE_DIR", str(tmp_path / "missing"))
+    done = runner.invoke(app, ["kb", "validate"])
+    assert done.exit_code == 1
+    assert done.stderr == f"error: {tmp_path / 'missing'}: not a directory\n"
+
+
+@pytest.mark.parametrize(
+    ("args", "light"),
+    [
+        (["classify", "r.json"], True),
+        (["gate", "--help"], True),
+        (["kb", "validate"], True),
+        (["kb", "backtest"], False),
+        (["kb"], False),
+        (["--help"], False),
+        ([], False),
+        (["serve"], False),
+    ],
+)
+def test_which_command_lines_are_light(args: list[str], light: bool) -> None:
+    assert is_light(args) is light
+
+
+def test_main_names_a_library_missing_when_the_command_runs(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    # The composition root is imported again, and needs Alembic, which is "not installed".
+    for name in {"bot.compose", "bot.store.migrate"} & set(sys.modules):
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setitem(sys.modules, "alembic", None)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("TRIAGE_DATABASE_URL", f"sqlite:///{tmp_path / 'x.db'}")
+    monkeypatch.setattr(sys, "argv", ["triage-bot", "db", "upgrade"])
+    with pytest.raises(SystemExit) as exited:
+        main()
+    assert exited.value.code == 2
+    assert capsys.readouterr().err == (
+        f"error: this command needs the server: {INSTALL} (no module named 'alembic')\n"
+    )
+
+
+def test_main_runs_a_light_command(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(sys, "argv", ["triage-bot", "kb", "validate", str(ROOT / "knowledge")])
+    with pytest.raises(SystemExit) as exited:
+        main()
+    assert exited.value.code == 0
+    assert capsys.readouterr().out.startswith("ok: 5 known issues, ")
