@@ -57,9 +57,10 @@ def light_venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
     made = run(sys.executable, "-m", "venv", "--without-pip", venv, cwd=work)
     assert made.returncode == 0, made.stderr
     # This pip installs into the new venv: light dependencies from the package registry (its
-    # cache makes a rerun quick), at the pinned versions; no byte-compiling, for speed.
+    # cache makes a rerun quick), at the pinned versions; no byte-compiling, for speed. pytest
+    # as a CI job has it, for the plugin.
     installed = run(sys.executable, "-m", "pip", "--python", venv / "bin" / "python", "install",
-                    "--quiet", "--no-compile", "-c", ROOT / "constraints.txt", wheel,
+                    "--quiet", "--no-compile", "-c", ROOT / "constraints.txt", wheel, "pytest",
                     cwd=work)  # fmt: skip
     assert installed.returncode == 0, installed.stderr
     return venv
@@ -82,6 +83,11 @@ def test_the_wheel_without_the_server_extra_classifies_and_validates(
     done = run(command, "kb", "validate", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("ok: 5 known issues, ")
+
+    # pytest finds the plugin through its entry point.
+    done = run(light_venv / "bin" / "pytest", "--help", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "--triage-url=URL" in done.stdout
 
     # The server is not there, and a server command says what to install.
     for module in SERVER_MODULES:
