@@ -44,7 +44,7 @@ class Telemetry:
     """The registry of one app and the histograms its middleware and services feed."""
 
     def __init__(self) -> None:
-        # A `_created` gauge per histogram child doubles the series and Prometheus needs none.
+        # A `_created` gauge per histogram child: more series, and Prometheus reads none of them.
         disable_created_metrics()  # type: ignore[no-untyped-call]  # untyped upstream
         self.registry = CollectorRegistry(auto_describe=False)
         ProcessCollector(registry=self.registry)
