@@ -9,6 +9,7 @@ function, so `triage-bot classify` and `--help` stay light.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -20,8 +21,9 @@ from sqlalchemy import Engine
 from bot.config import Settings
 from bot.core.artifacts import Limits
 from bot.core.criteria import Criterion, load_criteria
+from bot.core.errors import TriageError
 from bot.core.knowledge import KnowledgeBase, load_knowledge
-from bot.ports import GitHubGateway, IssueStateReader, ReportsUowFactory
+from bot.ports import GitHubGateway, IssueStateReader, Latencies, ReportsUowFactory
 from bot.services.ingest import IngestOptions, IngestResult
 from bot.services.issue_sync import refresh_issue_states
 from bot.services.outbox import OutboxSender, SenderConfig
@@ -99,6 +101,9 @@ class Components:
     retry_interval_s: float = 60.0  # how often waiting webhook deliveries are looked at
     retry_after_s: float = 30.0  # how long a failed attempt waits before the next
     scheduler: BackgroundScheduler | None = field(default=None, repr=False)
+    # Where ingests, webhook deliveries and outbox sends report their durations (the web app
+    # sets its Prometheus histograms; the CLI records none).
+    latencies: Latencies = field(default_factory=Latencies)
 
     @property
     def gateways(self) -> Gateways:
@@ -164,10 +169,26 @@ class Components:
             ingest_options=self.ingest_options,
             policy=policy_config(self.settings),
             config=self.webhook_config,
+            latency=self.latencies.webhook_delivery,
         )
 
     def ingest(self, data: bytes, meta: RunMeta) -> IngestResult:
         """Ingest one report and plan its comments in one unit of work (a re-upload: no-op)."""
+        latency = self.latencies.ingest
+        if latency is None:
+            return self._ingest(data, meta)
+        started, outcome = time.perf_counter(), "error"
+        try:
+            result = self._ingest(data, meta)
+            outcome = "created" if result.created else "duplicate"
+        except TriageError:
+            outcome = "rejected"  # bad input, answered 4xx
+            raise
+        finally:
+            latency.observe(outcome, time.perf_counter() - started)
+        return result
+
+    def _ingest(self, data: bytes, meta: RunMeta) -> IngestResult:
         with self.uow() as uow:
             result = ingest_and_plan(
                 uow, self.kb, data, meta, now=self.clock(), options=self.ingest_options,
@@ -227,7 +248,10 @@ class Components:
     def sender(self, *, sleep: Callable[[float], object] | None = None) -> OutboxSender:
         """The outbox sender on this database and the process-wide gateway."""
         config = SenderConfig.from_settings(self.settings)
-        return OutboxSender(SqlOutboxQueue(self.engine), self.gateway, config=config, sleep=sleep)
+        return OutboxSender(
+            SqlOutboxQueue(self.engine), self.gateway, config=config, sleep=sleep,
+            latency=self.latencies.outbox_send,
+        )  # fmt: skip
 
     def prepare(self) -> None:
         """Create what the migrations do not (yet) hold; idempotent."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
@@ -16,7 +17,7 @@ from bot.core.intents import (
     marker,
     with_marker,
 )
-from bot.ports import GitHubError, GitHubGateway, OutboxItem, OutboxQueue
+from bot.ports import GitHubError, GitHubGateway, Latency, OutboxItem, OutboxQueue
 from bot.services.outbox_config import DrainResult, SenderConfig
 
 __all__ = ["DrainResult", "OutboxSender", "SenderConfig", "run_sender_forever"]
@@ -58,6 +59,7 @@ class OutboxSender:
         clock: Clock = _utcnow,
         sleep: Sleep | None = None,
         after_write: Callable[[OutboxItem], None] | None = None,
+        latency: Latency | None = None,
     ) -> None:
         self.queue = queue
         self.gateway = gateway
@@ -66,6 +68,7 @@ class OutboxSender:
         self.sleep: Sleep = sleep or _real_sleep
         # Called right after GitHub accepted a write and before it is recorded: a crash hook.
         self.after_write = after_write
+        self.latency = latency  # how long each claimed row took, by outcome
         self._last_write: datetime | None = None
         self._not_before: datetime | None = None
 
@@ -102,6 +105,13 @@ class OutboxSender:
         item = self.queue.claim_next(now=self.clock(), lease_s=self.config.lease_s)
         if item is None:
             return None
+        started = time.perf_counter()  # from the claim: the pause before it is pacing
+        outcome = self._send(item)
+        if self.latency is not None:
+            self.latency.observe(outcome, time.perf_counter() - started)
+        return outcome
+
+    def _send(self, item: OutboxItem) -> str:
         try:
             result_id = self._perform(item)
         except _InDoubtError as doubt:

@@ -10,7 +10,7 @@ from typing import Protocol
 from bot.core.artifacts import Limits
 from bot.core.comment_policy import PolicyConfig
 from bot.core.knowledge import KnowledgeBase
-from bot.ports import GitHubGateway, UnitOfWork
+from bot.ports import GitHubGateway, Latency, UnitOfWork
 from bot.services.ingest import IngestOptions
 
 WRITE_ROLES = frozenset({"admin", "maintain", "write"})
@@ -104,6 +104,7 @@ class WebhookPorts:
     config: WebhookConfig
     ingest_options: IngestOptions = field(default_factory=IngestOptions)
     policy: PolicyConfig = field(default_factory=PolicyConfig)
+    latency: Latency | None = None  # from a delivery's receipt to its outcome
 
     def known(self) -> dict[int, str]:
         """Known issue numbers and their titles."""

@@ -8,8 +8,9 @@ its writes, its reply and the delivery's final status in one unit of work.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
@@ -45,6 +46,8 @@ class Delivery:
     event: str
     action: str
     body: bytes
+    # When the service took it (received, or claimed again): its latency runs from here.
+    taken: float = field(default_factory=time.perf_counter, compare=False)
 
 
 Answer = Literal["accepted", "ignored", "duplicate"]
@@ -58,11 +61,28 @@ class Received:
     process: bool = False
 
 
+def _observe(ports: WebhookPorts, delivery: Delivery, outcome: str) -> None:
+    if ports.latency is not None:
+        ports.latency.observe(outcome, time.perf_counter() - delivery.taken)
+
+
 def receive(ports: WebhookPorts, delivery: Delivery, *, now: datetime) -> Received:
     """Store a delivery once and, when its handler needs no I/O, handle it in the same commit.
 
     Raises WebhookError (a payload that is not the event it claims) once it is stored failed.
     """
+    try:
+        received = _receive(ports, delivery, now)
+    except WebhookError:
+        _observe(ports, delivery, FAILED)
+        raise
+    if not received.process:  # else its latency is recorded when its processing ends
+        answer = {"accepted": DONE, "ignored": IGNORED}.get(received.status, received.status)
+        _observe(ports, delivery, answer)
+    return received
+
+
+def _receive(ports: WebhookPorts, delivery: Delivery, now: datetime) -> Received:
     try:
         parsed = parse_event(delivery.event, delivery.body)
     except WebhookError as exc:
@@ -148,6 +168,7 @@ def _attempt(
         else:
             outcome = _apply(ports, guid, handler.run(parsed, ports, clock()), clock())
             log.info("delivery %s %s: %s", guid, DONE, outcome)
+            _observe(ports, delivery, DONE)
             return outcome
     except Exception as exc:
         log.warning("delivery %s: attempt %d failed", guid, attempts, exc_info=exc)
@@ -155,6 +176,7 @@ def _attempt(
             with ports.uow() as uow:
                 uow.deliveries.release(guid=guid, outcome=f"attempt {attempts} failed", now=clock())
                 uow.commit()
+            _observe(ports, delivery, PENDING)
             return None
         detail = f"{exc.reason}: {exc.message}" if isinstance(exc, TriageError) else "error"
         outcome, status = f"{detail} (attempt {attempts})", FAILED
@@ -162,6 +184,7 @@ def _attempt(
         uow.deliveries.finish(guid=guid, status=status, outcome=outcome, now=clock())
         uow.commit()
     log.info("delivery %s %s: %s", guid, status, outcome)
+    _observe(ports, delivery, status)
     return outcome
 
 

@@ -29,6 +29,7 @@ from bot.web.pages import docs
 from bot.web.pages import router as pages
 from bot.web.read_guard import ReadGuard
 from bot.web.routers import api, health, judgements, outbox, runs, verdict, webhook
+from bot.web.telemetry import RequestMetrics
 
 log = logging.getLogger(__name__)
 
@@ -152,6 +153,9 @@ def create_app(settings: Settings) -> FastAPI:
     app.add_exception_handler(PoolTimeout, _busy)
     app.add_exception_handler(OperationalError, _operational)
     app.add_middleware(ReadGuard)
+    app.state.telemetry = metrics.make_telemetry(app.state.context)
+    # Outermost, so refused reads and errors are counted too.
+    app.add_middleware(RequestMetrics, histogram=app.state.telemetry.requests)
     app.include_router(health.router)
     app.include_router(runs.router)
     app.include_router(api.router)

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 import httpx
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import create_engine
 from sqlmodel import Session
 
@@ -36,9 +37,9 @@ def _dead_rows(url: str, count: int) -> list[int]:
     return ids
 
 
-def _metric(http: httpx.Client, name: str) -> str:
-    lines = http.get("/metrics").text.splitlines()
-    return next(line.split(" ")[1] for line in lines if line.startswith(f"{name} "))
+def _metric(http: httpx.Client, name: str) -> float:
+    families = text_string_to_metric_families(http.get("/metrics").text)
+    return next(s.value for f in families for s in f.samples if s.name == name and not s.labels)
 
 
 @pytest.fixture
@@ -82,8 +83,8 @@ def test_retry_requeues_dead_rows_and_metrics_count_them(
     http: httpx.Client, database_url: str
 ) -> None:
     ids = _dead_rows(database_url, 3)
-    assert _metric(http, "triage_outbox_dead") == "3"
-    assert _metric(http, "triage_outbox_in_doubt") == "0"
+    assert _metric(http, "triage_outbox_dead") == 3
+    assert _metric(http, "triage_outbox_in_doubt") == 0
     assert http.get("/api/v1/outbox").json()["dead"] == 3
 
     one = http.post("/api/v1/outbox/retry", json={"ids": [ids[0], 424242]}, headers=auth())
@@ -96,5 +97,5 @@ def test_retry_requeues_dead_rows_and_metrics_count_them(
     assert rest.json() == {"requeued": ids[1:], "skipped": []}
     outbox = http.get("/api/v1/outbox").json()
     assert (outbox["dead"], outbox["pending"], outbox["in_doubt"]) == (0, 3, 0)
-    assert _metric(http, "triage_outbox_dead") == "0"
-    assert _metric(http, "triage_outbox_depth") == "3"
+    assert _metric(http, "triage_outbox_dead") == 0
+    assert _metric(http, "triage_outbox_depth") == 3

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 from typer.testing import CliRunner
 
 from bot.cli import app as cli
@@ -118,9 +119,15 @@ def test_verdicts_and_suspect_ranges_follow_the_runs_own_times(
     assert 'class="verdict-blocked"' in page
     assert 'href="https://github.com/acme/shop/compare/ddd444...eee555"' in page
 
-    metrics = set(http.get("/metrics").text.splitlines())
-    assert 'triage_suite_verdict{suite="e2e",environment="staging",status="blocked"} 1' in metrics
-    assert 'triage_suite_verdict{suite="e2e",environment="staging",status="known"} 0' in metrics
+    verdicts = {
+        s.labels["status"]: s.value
+        for f in text_string_to_metric_families(http.get("/metrics").text)
+        for s in f.samples
+        if s.name == "triage_suite_verdict" and s.labels["suite"] == "e2e"
+        and s.labels["environment"] == "staging"
+    }  # fmt: skip
+    assert verdicts["blocked"] == 1
+    assert verdicts["known"] == 0
 
     status = http.get("/api/v1/suites/e2e/status").json()
     assert status["latest_run"]["run_id"] == run_id  # the newest by its own time, not upload
