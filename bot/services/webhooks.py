@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Literal
 
 from bot.core.errors import TriageError
-from bot.core.webhook import SHAPE, Event, WebhookError, parse_event
+from bot.core.webhook import SHAPE, Event, WebhookError, load_payload, parse_event
 from bot.ports import GitHubError
 from bot.services import webhook_handlers
 from bot.services.webhook_ports import (
@@ -39,7 +39,7 @@ def wants(event: str, parsed: Event | None, config: WebhookConfig) -> bool:
 
 @dataclass(frozen=True, slots=True)
 class Delivery:
-    """A delivery as received: its GUID, event, action and raw payload."""
+    """A delivery as received: its GUID, event, action ("": read from the payload), raw payload."""
 
     guid: str
     event: str
@@ -61,11 +61,13 @@ class Received:
 def receive(ports: WebhookPorts, delivery: Delivery, *, now: datetime) -> Received:
     """Store a delivery once and, when its handler needs no I/O, handle it in the same commit.
 
-    Raises WebhookError (a payload that is not the event it claims) once it is stored failed.
+    The payload is decoded once, here. Raises WebhookError (a payload that is not the event it
+    claims) once it is stored failed.
     """
     try:
         parsed = parse_event(delivery.event, delivery.body)
     except WebhookError as exc:
+        delivery = _with_action(delivery, None)
         outcome = f"{exc.reason}: {exc.message}"
         if exc.reason == SHAPE:
             # A handled event in a shape the service does not read (GitHub's pinned issues, a
@@ -76,6 +78,7 @@ def receive(ports: WebhookPorts, delivery: Delivery, *, now: datetime) -> Receiv
         if not _record(ports, delivery, FAILED, now, outcome=outcome):
             return Received("duplicate")
         raise
+    delivery = _with_action(delivery, parsed)
     handler = registry.find(delivery.event, parsed, ports.config)
     if handler is None:
         stored = _record(ports, delivery, IGNORED, now, outcome="not handled")
@@ -88,6 +91,24 @@ def receive(ports: WebhookPorts, delivery: Delivery, *, now: datetime) -> Receiv
     # The request itself claims it (attempt 1), so the retry loop leaves it alone until stuck.
     stored = _record(ports, delivery, PROCESSING, now, attempts=1)
     return Received("accepted", process=True) if stored else Received("duplicate")
+
+
+def _with_action(delivery: Delivery, parsed: Event | None) -> Delivery:
+    """The delivery with its action, from the parsed event or else the payload's "action"."""
+    if delivery.action:
+        return delivery
+    if parsed is not None:
+        action: object = parsed.action
+    else:
+        # An event the service does not read, or a payload it could not parse: the action is
+        # still recorded when the payload has one.
+        try:
+            action = load_payload(delivery.body).get("action", "")
+        except WebhookError:
+            action = ""
+    if not isinstance(action, str) or not action:
+        return delivery
+    return replace(delivery, action=action[:100])
 
 
 def _receive_inline(
