@@ -301,6 +301,7 @@ def run(rules: int, count: int, fair_count: int, seed: int, repeat: int = 3) -> 
         if [r.id for r in fresh.matching(f)] != want
     )
     print(f"agreement with the fair loop: {len(sample) - wrong:,}/{len(sample):,}")
+    print(f"end ({load()})")
 
 
 def main(argv: list[str]) -> None:
