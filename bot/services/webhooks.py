@@ -131,11 +131,17 @@ def _record(
     ports: WebhookPorts, delivery: Delivery, status: str, now: datetime, *, outcome: str = "",
     attempts: int = 0,
 ) -> bool:  # fmt: skip
+    """Store a delivery that needs no other write, in one commit; False for a duplicate."""
+    payload = delivery.body if status in (PENDING, PROCESSING) else None
+    if ports.recorder is not None:
+        return ports.recorder.record(
+            guid=delivery.guid, event=delivery.event, action=delivery.action, payload=payload,
+            status=status, now=now, outcome=outcome, attempts=attempts,
+        )  # fmt: skip
     with ports.uow() as uow:
         stored = uow.deliveries.record(
-            guid=delivery.guid, event=delivery.event, action=delivery.action,
-            payload=delivery.body if status in (PENDING, PROCESSING) else None, status=status,
-            now=now, outcome=outcome, attempts=attempts,
+            guid=delivery.guid, event=delivery.event, action=delivery.action, payload=payload,
+            status=status, now=now, outcome=outcome, attempts=attempts,
         )  # fmt: skip
         uow.commit()
     return stored

@@ -74,6 +74,18 @@ def record_statement(dialect: str) -> Any:
     return insert.on_conflict_do_nothing(index_elements=["guid"]).returning(table.c.guid)
 
 
+def _row(
+    *, guid: str, event: str, action: str, payload: bytes | None, status: str, now: datetime,
+    outcome: str, attempts: int,
+) -> dict[str, Any]:  # fmt: skip
+    return {
+        "guid": guid, "event": event, "action": action, "status": status,
+        "attempts": attempts, "outcome": _stored_outcome(outcome),
+        "payload": payload if status in (PENDING, PROCESSING) else None,
+        "received_at": now, "updated_at": now,
+    }  # fmt: skip
+
+
 class DeliveryRepository:
     """Deliveries in one SQLModel session; the caller commits."""
 
@@ -97,12 +109,10 @@ class DeliveryRepository:
         One INSERT ... ON CONFLICT DO NOTHING: a concurrent request with the same GUID waits
         for the first to commit and then writes nothing, on SQLite and PostgreSQL alike.
         """
-        values = {
-            "guid": guid, "event": event, "action": action, "status": status,
-            "attempts": attempts, "outcome": _stored_outcome(outcome),
-            "payload": payload if status in (PENDING, PROCESSING) else None,
-            "received_at": now, "updated_at": now,
-        }  # fmt: skip
+        values = _row(
+            guid=guid, event=event, action=action, payload=payload, status=status, now=now,
+            outcome=outcome, attempts=attempts,
+        )  # fmt: skip
         # Core on the session's connection with a statement built once: a webhook's hot path.
         connection = self.session.connection()
         statement = record_statement(connection.dialect.name)
@@ -191,7 +201,7 @@ class DeliveryRepository:
 
 
 class EngineDeliveryStore:
-    """The webhook service's DeliveryStore: each call in its own committed session."""
+    """Deliveries outside a unit of work: each call in its own committed transaction."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -216,12 +226,18 @@ class EngineDeliveryStore:
         outcome: str = "",
         attempts: int = 0,
     ) -> bool:
-        """Store a delivery; False when the GUID was stored before."""
-        with self._writing() as repo:
-            return repo.record(
-                guid=guid, event=event, action=action, payload=payload, status=status, now=now,
-                outcome=outcome, attempts=attempts,
-            )  # fmt: skip
+        """Store a delivery in a transaction of its own; False when the GUID was stored before.
+
+        No ORM session: one INSERT ... ON CONFLICT DO NOTHING on a connection, committed, for
+        the deliveries that need no other write (ignored, failed, claimed for later).
+        """
+        values = _row(
+            guid=guid, event=event, action=action, payload=payload, status=status, now=now,
+            outcome=outcome, attempts=attempts,
+        )  # fmt: skip
+        with writer(self.engine).begin() as connection:
+            statement = record_statement(connection.dialect.name)
+            return connection.execute(statement, values).first() is not None
 
     def claim(
         self, *, guid: str, now: datetime, stale_before: datetime | None = None
