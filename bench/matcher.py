@@ -278,7 +278,7 @@ def run(rules: int, count: int, fair_count: int, seed: int, repeat: int = 3) -> 
     print(f"failures: {count:,} from a real pytest run, varied ({distinct:,} distinct messages)")
 
     def ours() -> None:
-        fresh = Matcher(kb.rules)  # no memo carried over between repeats
+        fresh = Matcher(kb.rules)  # no cache carried over between repeats
         for f in failures:
             fresh.match(f)
 
@@ -301,6 +301,7 @@ def run(rules: int, count: int, fair_count: int, seed: int, repeat: int = 3) -> 
         if [r.id for r in fresh.matching(f)] != want
     )
     print(f"agreement with the fair loop: {len(sample) - wrong:,}/{len(sample):,}")
+    print(f"end ({load()})")
 
 
 def main(argv: list[str]) -> None:

@@ -31,6 +31,7 @@ from bot.services.rejudge import rejudge_knowledge
 from bot.services.run_meta import RunMeta
 from bot.services.webhook_ports import WebhookConfig, WebhookPorts
 from bot.services.writeback import ingest_and_plan, plan_lifecycle, policy_config
+from bot.store.deliveries import EngineDeliveryStore
 from bot.store.engine import make_engine
 from bot.store.migrate import upgrade
 from bot.store.outbox_queue import SqlOutboxQueue
@@ -170,6 +171,7 @@ class Components:
             policy=policy_config(self.settings),
             config=self.webhook_config,
             latency=self.latencies.webhook_delivery,
+            recorder=EngineDeliveryStore(self.engine),
         )
 
     def ingest(self, data: bytes, meta: RunMeta) -> IngestResult:

@@ -1,4 +1,4 @@
-"""Rule matching: rules indexed by exception type, regexes combined into RE2 sets, a memo."""
+"""Rule matching: rules indexed by message pattern and exception type, RE2 sets, one scan each."""
 
 from __future__ import annotations
 
@@ -11,13 +11,12 @@ from functools import cached_property
 import re2
 
 from bot.core.model import Failure, Phase
-from bot.core.signature import strip_type
 
 # Weights of each kind of condition in a rule's specificity: narrow conditions count more.
 _WEIGHTS = {"nodeid": 3, "message": 3, "exception": 2, "keyword": 2, "text": 2, "phase": 1}
 _EXCLUSION_WEIGHT = 1
-# Bounded: entries keep their failure (and its text) alive.
-_MEMO_LIMIT = 1 << 14
+# Bound on the per-chain cache (its keys are exception names, never a failure's text).
+_CHAIN_LIMIT = 1 << 14
 _SET_MAX_MEM = 64 << 20
 # Characters of a message or text scanned per failure: a bound on one failure's work far
 # above any real traceback.
@@ -97,8 +96,9 @@ class _RegexSet:
     def __init__(self) -> None:
         self._index: dict[str, int] = {}
         self._wrapper = re2.Set.SearchSet(re2_options())
-        # The C set itself: its wrapper re-checks and re-encodes on every call.
-        self._set = self._wrapper._set
+
+    def __len__(self) -> int:
+        return len(self._index)
 
     def add(self, pattern: str | None) -> int:
         if pattern is None:
@@ -107,16 +107,14 @@ class _RegexSet:
             self._index[pattern] = self._wrapper.Add(pattern)
         return self._index[pattern]
 
-    def compile(self) -> None:
-        if self._index:
-            self._wrapper.Compile()
-
-    def scan(self, text: str) -> list[int]:
+    def compile(self) -> Callable[[bytes], list[int]] | None:
+        """Compile the set; return its scan of UTF-8 bytes, or None when it holds no pattern."""
         if not self._index:
-            return []
-        # A lone surrogate (valid in a str) must not make the scan raise.
-        hits: list[int] = self._set.Match(text.encode("utf-8", "surrogatepass"))
-        return hits
+            return None
+        self._wrapper.Compile()
+        # The C set itself: its wrapper re-checks and re-encodes on every call.
+        scan: Callable[[bytes], list[int]] = self._wrapper._set.Match
+        return scan
 
 
 Check = Callable[[Failure, frozenset[str], list[int]], bool]
@@ -139,11 +137,29 @@ class _Compiled:
     text: int
     not_text: int
     needs_text: bool = field(init=False)
-    check: Check = field(init=False)
+    # The conditions left once the rule is reached through its anchor; None when none are.
+    check: Check | None = field(init=False)
+    # Ranks a rule among the others that claim the same failure, file order last.
+    key: tuple[int, int, int, int] = field(init=False)
+    # The answer when this rule alone matches: built once, shared by every such failure.
+    hit: Hit = field(init=False)
 
     def __post_init__(self) -> None:
         self.needs_text = self.text >= 0 or self.not_text >= 0
-        self.check = _checker(self, by_type=not (self.message >= 0) and bool(self.types))
+        self.check = _checker(self, by_message=self.message >= 0)
+        self.key = (*_rank(self.rule), self.order)
+        self.hit = Hit(rule=self.rule)
+
+
+@dataclass(frozen=True, slots=True)
+class _Chain:
+    """What one exception chain decides for every failure that has it, worked out once."""
+
+    types: frozenset[str]
+    # Rules reached without a message hit: by one of these types, or by nothing (always tried).
+    pool: tuple[_Compiled, ...]
+    # ("Type:", "Type") pairs, qualified then short, to drop from the front of the message.
+    prefixes: tuple[tuple[str, str], ...]
 
 
 class Matcher:
@@ -151,112 +167,131 @@ class Matcher:
 
     def __init__(self, rules: Sequence[Rule]) -> None:
         self.rules = tuple(rules)
-        self._messages = _RegexSet()
-        self._texts = _RegexSet()
+        messages, texts = _RegexSet(), _RegexSet()
         # Each rule is reached through one anchor, the most selective it has: its message
         # pattern's hit in the one scan of the message, else its exception types; only the rest
         # are tried always. The (long) text is scanned only when a surviving rule needs it.
         self._by_type: dict[str, list[_Compiled]] = {}
-        self._by_message: dict[int, list[_Compiled]] = {}
+        by_message: dict[int, list[_Compiled]] = {}
         self._rest: list[_Compiled] = []
         for order, rule in enumerate(self.rules):
-            compiled = self._compile(rule, order)
+            compiled = _compile(rule, order, messages, texts)
             if compiled.message >= 0:
-                self._by_message.setdefault(compiled.message, []).append(compiled)
+                by_message.setdefault(compiled.message, []).append(compiled)
             elif compiled.types:
                 for name in compiled.types:
                     self._by_type.setdefault(name, []).append(compiled)
             else:
                 self._rest.append(compiled)
-        self._messages.compile()
-        self._texts.compile()
-        # Candidates per set of exception names, in rule order: chains repeat across failures.
-        self._pools: dict[frozenset[str], tuple[_Compiled, ...]] = {}
-        self._types: dict[tuple[str | None, tuple[str, ...]], frozenset[str]] = {}
-        self._memo: dict[Failure, Hit | None] = {}
-        self.memo_hits = 0
-        self.memo_misses = 0
-
-    def _compile(self, rule: Rule, order: int) -> _Compiled:
-        return _Compiled(
-            rule=rule,
-            order=order,
-            types=frozenset(normalise_type(n) for n in rule.exception),
-            nodeid=_glob(rule.nodeid),
-            not_nodeid=_glob(rule.not_nodeid),
-            phase=frozenset(rule.phase),
-            not_phase=frozenset(rule.not_phase),
-            not_types=frozenset(normalise_type(n) for n in rule.not_exception),
-            keyword=frozenset(rule.keyword),
-            not_keyword=frozenset(rule.not_keyword),
-            message=self._messages.add(rule.message),
-            not_message=self._messages.add(rule.not_message),
-            text=self._texts.add(rule.text),
-            not_text=self._texts.add(rule.not_text),
-        )
+        # Indexed by the message set's pattern number: exclusion-only patterns reach no rule.
+        self._by_message = tuple(tuple(by_message.get(i, ())) for i in range(len(messages)))
+        self._scan_message = messages.compile()
+        self._scan_text = texts.compile()
+        # Per (exception, chain): chains repeat across failures. Bounded, and holds no failure.
+        self._chains: dict[tuple[str | None, tuple[str, ...]], _Chain] = {}
 
     def match(self, failure: Failure) -> Hit | None:
         """Return the winning rule for a failure, or None when no rule matches."""
-        try:
-            hit = self._memo[failure]
-        except KeyError:
-            self.memo_misses += 1
-            hit = _decide(self.matching(failure))
-            if len(self._memo) >= _MEMO_LIMIT:
-                self._memo.clear()
-            self._memo[failure] = hit
-            return hit
-        self.memo_hits += 1
-        return hit
-
-    def _failure_types(self, failure: Failure) -> frozenset[str]:
-        key = (failure.exception, failure.chain)
-        types = self._types.get(key)
-        if types is None:
-            if len(self._types) >= _MEMO_LIMIT:
-                self._types.clear()
-            types = self._types[key] = failure_types(failure)
-        return types
-
-    def _pool(self, types: frozenset[str]) -> tuple[_Compiled, ...]:
-        pool = self._pools.get(types)
-        if pool is None:
-            found = {c.order: c for c in self._rest}
-            for name in types:
-                found.update((c.order, c) for c in self._by_type.get(name, ()))
-            pool = tuple(found[order] for order in sorted(found))
-            if len(self._pools) >= _MEMO_LIMIT:
-                self._pools.clear()
-            self._pools[types] = pool
-        return pool
+        found = self._found(failure)
+        if not found:
+            return None
+        if len(found) == 1:
+            return found[0].hit
+        return _decide(found)
 
     def matching(self, failure: Failure) -> list[Rule]:
         """Return every rule that matches a failure, in rule order."""
-        types = self._failure_types(failure)
-        # Rules see the message without the "Type: " prefix some report formats repeat; what is
-        # scanned is capped, so one failure costs bounded, linear work.
-        message = strip_type(failure.message[:MAX_SCANNED], failure.exception)
-        messages = self._messages.scan(message)
-        pool = self._pool(types)
-        if messages:
-            by_message = self._by_message
-            extra = [c for i in messages for c in by_message.get(i, ())]
-            if extra:
-                merged = {c.order: c for c in pool}
-                merged.update((c.order, c) for c in extra)
-                pool = tuple(merged[order] for order in sorted(merged))
+        found = self._found(failure)
+        if len(found) > 1:
+            found.sort(key=_order)
+        return [c.rule for c in found]
+
+    def _chain(self, failure: Failure) -> _Chain:
+        key = (failure.exception, failure.chain)
+        chain = self._chains.get(key)
+        if chain is None:
+            types = failure_types(failure)
+            found = {c.order: c for c in self._rest}
+            for name in types:
+                found.update((c.order, c) for c in self._by_type.get(name, ()))
+            exception = failure.exception
+            names = (exception, exception.rpartition(".")[2]) if exception else ()
+            chain = _Chain(
+                types=types,
+                pool=tuple(found[order] for order in sorted(found)),
+                prefixes=tuple((f"{name}:", name) for name in names),
+            )
+            if len(self._chains) >= _CHAIN_LIMIT:
+                self._chains.clear()
+            self._chains[key] = chain
+        return chain
+
+    def _found(self, failure: Failure) -> list[_Compiled]:
+        """Every rule that matches a failure, in no particular order."""
+        chain = self._chain(failure)
+        # Rules see the message without the "Type: " prefix some report formats repeat (as
+        # signature.strip_type drops it); what is scanned is capped, so one failure costs
+        # bounded, linear work.
+        message = failure.message
+        if len(message) > MAX_SCANNED:
+            message = message[:MAX_SCANNED]
+        for prefix, name in chain.prefixes:
+            if message.startswith(prefix):
+                message = message[len(prefix) :].lstrip()
+                break
+            if message == name:
+                message = ""
+                break
+        candidates: Sequence[_Compiled] = chain.pool
+        hits: list[int] = []
+        if self._scan_message is not None:
+            # A lone surrogate (valid in a str) must not make the scan raise.
+            hits = self._scan_message(message.encode("utf-8", "surrogatepass"))
+            if hits:
+                by_message = self._by_message
+                candidates = [*candidates, *(c for i in hits for c in by_message[i])]
+        types = chain.types
         texts: list[int] | None = None
-        found: list[Rule] = []
-        for c in pool:
-            if not c.check(failure, types, messages):
+        found: list[_Compiled] = []
+        for c in candidates:
+            check = c.check
+            if check is not None and not check(failure, types, hits):
                 continue
             if c.needs_text:
                 if texts is None:
-                    texts = self._texts.scan(failure.text[:MAX_SCANNED])
+                    texts = self._scan_texts(failure.text)
                 if (c.text >= 0 and c.text not in texts) or c.not_text in texts:
                     continue
-            found.append(c.rule)
+            found.append(c)
         return found
+
+    def _scan_texts(self, text: str) -> list[int]:
+        if self._scan_text is None:
+            return []
+        return self._scan_text(text[:MAX_SCANNED].encode("utf-8", "surrogatepass"))
+
+
+def _compile(rule: Rule, order: int, messages: _RegexSet, texts: _RegexSet) -> _Compiled:
+    return _Compiled(
+        rule=rule,
+        order=order,
+        types=frozenset(normalise_type(n) for n in rule.exception),
+        nodeid=_glob(rule.nodeid),
+        not_nodeid=_glob(rule.not_nodeid),
+        phase=frozenset(rule.phase),
+        not_phase=frozenset(rule.not_phase),
+        not_types=frozenset(normalise_type(n) for n in rule.not_exception),
+        keyword=frozenset(rule.keyword),
+        not_keyword=frozenset(rule.not_keyword),
+        message=messages.add(rule.message),
+        not_message=messages.add(rule.not_message),
+        text=texts.add(rule.text),
+        not_text=texts.add(rule.not_text),
+    )
+
+
+def _order(c: _Compiled) -> int:
+    return c.order
 
 
 # Each rule's cheap conditions become one short-circuit expression holding only the checks the
@@ -280,8 +315,13 @@ def _given(value: object) -> bool:
     return value >= 0 if isinstance(value, int) else bool(value)
 
 
-def _checker(c: _Compiled, by_type: bool) -> Check:
-    """Compile the conditions of c but the text ones; a rule reached by type has its type."""
+def _checker(c: _Compiled, by_message: bool) -> Check | None:
+    """Compile the conditions of c but its anchor and the text ones; None when none are left.
+
+    A rule with a message pattern is reached only through its pattern's hit, one without
+    through one of its exception types (when it has any): that condition holds already.
+    """
+    anchor = "message" if by_message else "types"
     values: dict[str, object] = {
         "message": c.message, "not_message": c.not_message, "phase": c.phase,
         "not_phase": c.not_phase, "types": c.types, "not_types": c.not_types,
@@ -289,10 +329,10 @@ def _checker(c: _Compiled, by_type: bool) -> Check:
         "nodeid": c.nodeid.match if c.nodeid else None,
         "not_nodeid": c.not_nodeid.match if c.not_nodeid else None,
     }  # fmt: skip
-    present = [
-        expr for name, expr in _CHECKS if _given(values[name]) and not (name == "types" and by_type)
-    ]
-    source = f"lambda f, t, m: {' and '.join(present) or 'True'}"
+    present = [expr for name, expr in _CHECKS if _given(values[name]) and name != anchor]
+    if not present:
+        return None
+    source = f"lambda f, t, m: {' and '.join(present)}"
     # The lambda's names are looked up in its globals: the values, and no builtins.
     check: Check = eval(source, {"__builtins__": {}, **values})  # noqa: S307  # fixed fragments
     return check
@@ -302,13 +342,12 @@ def _rank(rule: Rule) -> tuple[int, int, int]:
     return (-rule.priority, -rule.specificity, rule.issue)
 
 
-def _decide(rules: list[Rule]) -> Hit | None:
-    """Pick one rule: highest priority, then most specific, then lowest issue, then file order."""
-    if not rules:
-        return None
-    if len(rules) == 1:
-        return Hit(rule=rules[0])
-    # sorted() is stable, so among equal ranks the earlier rule (file order) wins.
-    winner = sorted(rules, key=_rank)[0]
-    others = sorted({r.issue for r in rules} - {winner.issue})
+def _key(c: _Compiled) -> tuple[int, int, int, int]:
+    return c.key
+
+
+def _decide(found: list[_Compiled]) -> Hit:
+    """Pick one of several rules: highest priority, most specific, lowest issue, file order."""
+    winner = min(found, key=_key).rule
+    others = sorted({c.rule.issue for c in found} - {winner.issue})
     return Hit(rule=winner, ambiguous_with=tuple(others))

@@ -86,6 +86,25 @@ class Deliveries(Protocol):
         ...
 
 
+class DeliveryRecorder(Protocol):
+    """Stores one delivery in a short transaction of its own, outside any unit of work."""
+
+    def record(
+        self,
+        *,
+        guid: str,
+        event: str,
+        action: str,
+        payload: bytes | None,
+        status: str,
+        now: datetime,
+        outcome: str = "",
+        attempts: int = 0,
+    ) -> bool:
+        """Store and commit a delivery; False when the GUID was stored before."""
+        ...
+
+
 class DeliveryUnitOfWork(UnitOfWork, Protocol):
     """The store's unit of work, with the deliveries table in the same transaction."""
 
@@ -105,6 +124,9 @@ class WebhookPorts:
     ingest_options: IngestOptions = field(default_factory=IngestOptions)
     policy: PolicyConfig = field(default_factory=PolicyConfig)
     latency: Latency | None = None  # from a delivery's receipt to its outcome
+    # Stores a delivery that needs no other write (ignored, failed, claimed for later) without
+    # building a unit of work; None: through `uow`.
+    recorder: DeliveryRecorder | None = None
 
     def known(self) -> dict[int, str]:
         """Known issue numbers and their titles."""

@@ -10,12 +10,12 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Literal
 
 from bot.core.errors import TriageError
-from bot.core.webhook import SHAPE, Event, WebhookError, parse_event
+from bot.core.webhook import SHAPE, Event, WebhookError, load_payload, parse_event
 from bot.ports import GitHubError
 from bot.services import webhook_handlers
 from bot.services.webhook_ports import (
@@ -40,7 +40,7 @@ def wants(event: str, parsed: Event | None, config: WebhookConfig) -> bool:
 
 @dataclass(frozen=True, slots=True)
 class Delivery:
-    """A delivery as received: its GUID, event, action and raw payload."""
+    """A delivery as received: its GUID, event, action ("": read from the payload), raw payload."""
 
     guid: str
     event: str
@@ -69,7 +69,8 @@ def _observe(ports: WebhookPorts, delivery: Delivery, outcome: str) -> None:
 def receive(ports: WebhookPorts, delivery: Delivery, *, now: datetime) -> Received:
     """Store a delivery once and, when its handler needs no I/O, handle it in the same commit.
 
-    Raises WebhookError (a payload that is not the event it claims) once it is stored failed.
+    The payload is decoded once, here. Raises WebhookError (a payload that is not the event it
+    claims) once it is stored failed.
     """
     try:
         received = _receive(ports, delivery, now)
@@ -86,6 +87,7 @@ def _receive(ports: WebhookPorts, delivery: Delivery, now: datetime) -> Received
     try:
         parsed = parse_event(delivery.event, delivery.body)
     except WebhookError as exc:
+        delivery = _with_action(delivery, None)
         outcome = f"{exc.reason}: {exc.message}"
         if exc.reason == SHAPE:
             # A handled event in a shape the service does not read (GitHub's pinned issues, a
@@ -96,6 +98,7 @@ def _receive(ports: WebhookPorts, delivery: Delivery, now: datetime) -> Received
         if not _record(ports, delivery, FAILED, now, outcome=outcome):
             return Received("duplicate")
         raise
+    delivery = _with_action(delivery, parsed)
     handler = registry.find(delivery.event, parsed, ports.config)
     if handler is None:
         stored = _record(ports, delivery, IGNORED, now, outcome="not handled")
@@ -108,6 +111,24 @@ def _receive(ports: WebhookPorts, delivery: Delivery, now: datetime) -> Received
     # The request itself claims it (attempt 1), so the retry loop leaves it alone until stuck.
     stored = _record(ports, delivery, PROCESSING, now, attempts=1)
     return Received("accepted", process=True) if stored else Received("duplicate")
+
+
+def _with_action(delivery: Delivery, parsed: Event | None) -> Delivery:
+    """The delivery with its action, from the parsed event or else the payload's "action"."""
+    if delivery.action:
+        return delivery
+    if parsed is not None:
+        action: object = parsed.action
+    else:
+        # An event the service does not read, or a payload it could not parse: the action is
+        # still recorded when the payload has one.
+        try:
+            action = load_payload(delivery.body).get("action", "")
+        except WebhookError:
+            action = ""
+    if not isinstance(action, str) or not action:
+        return delivery
+    return replace(delivery, action=action[:100])
 
 
 def _receive_inline(
@@ -130,11 +151,17 @@ def _record(
     ports: WebhookPorts, delivery: Delivery, status: str, now: datetime, *, outcome: str = "",
     attempts: int = 0,
 ) -> bool:  # fmt: skip
+    """Store a delivery that needs no other write, in one commit; False for a duplicate."""
+    payload = delivery.body if status in (PENDING, PROCESSING) else None
+    if ports.recorder is not None:
+        return ports.recorder.record(
+            guid=delivery.guid, event=delivery.event, action=delivery.action, payload=payload,
+            status=status, now=now, outcome=outcome, attempts=attempts,
+        )  # fmt: skip
     with ports.uow() as uow:
         stored = uow.deliveries.record(
-            guid=delivery.guid, event=delivery.event, action=delivery.action,
-            payload=delivery.body if status in (PENDING, PROCESSING) else None, status=status,
-            now=now, outcome=outcome, attempts=attempts,
+            guid=delivery.guid, event=delivery.event, action=delivery.action, payload=payload,
+            status=status, now=now, outcome=outcome, attempts=attempts,
         )  # fmt: skip
         uow.commit()
     return stored

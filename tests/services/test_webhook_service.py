@@ -6,7 +6,7 @@ import io
 import json
 import zipfile
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -15,20 +15,21 @@ from sqlmodel import select
 
 from bot.config import DEFAULT_KNOWLEDGE_DIR
 from bot.core.knowledge import load_knowledge
-from bot.core.webhook import StatusCommand, parse_event
+from bot.core.webhook import StatusCommand, WebhookError, parse_event
 from bot.ports import ArtifactInfo, CommentRef, GitHubError, GitHubGateway
 from bot.services.ingest import IngestOptions
 from bot.services.webhook_ports import WebhookConfig, WebhookPorts
 from bot.services.webhook_registry import registry
 from bot.services.webhooks import (
     Delivery,
+    Received,
     process_delivery,
     process_pending,
     process_received,
     receive,
     wants,
 )
-from bot.store.deliveries import WebhookDelivery
+from bot.store.deliveries import EngineDeliveryStore, WebhookDelivery
 from bot.store.engine import make_engine
 from bot.store.migrate import upgrade
 from bot.store.outbox import OutboxRow
@@ -267,6 +268,27 @@ def test_an_ignored_delivery_costs_one_commit(world: World) -> None:
     assert receive(world.ports(), delivery, now=NOW).status == "ignored"
     assert world.commits == 1
     assert world.row().payload is None
+
+
+def test_deliveries_with_no_other_write_skip_the_unit_of_work(world: World) -> None:
+    def no_unit_of_work() -> SqlUnitOfWork:
+        raise AssertionError("an ignored, failed or claimed delivery needs no unit of work")
+
+    ports = replace(world.ports(), uow=no_unit_of_work, recorder=EngineDeliveryStore(world.engine))
+    world.commits = 0
+    ignored = Delivery("g1", "workflow_run", "", workflow_run(action="requested"))
+    assert receive(ports, ignored, now=NOW).status == "ignored"
+    assert world.commits == 1
+    assert (world.row("g1").status, world.row("g1").action) == ("ignored", "requested")
+    assert receive(ports, ignored, now=NOW).status == "duplicate"
+    claimed = Delivery("g2", "workflow_run", "", workflow_run())
+    assert receive(ports, claimed, now=NOW) == Received("accepted", process=True)
+    assert (world.row("g2").status, world.row("g2").attempts) == ("processing", 1)
+    assert world.row("g2").payload == workflow_run()
+    with pytest.raises(WebhookError):
+        receive(ports, Delivery("g3", "issues", "", b"[1]"), now=NOW)
+    assert world.row("g3").status == "failed"
+    assert world.commits == 4  # one each, the duplicate's empty one included
 
 
 def test_command_from_writer_runs_and_replies_in_one_commit(world: World) -> None:

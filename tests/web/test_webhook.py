@@ -104,6 +104,22 @@ def test_malformed_payload_is_400_and_recorded_failed(client: httpx.Client, db: 
     assert client.get("/healthz").status_code == 200
 
 
+def test_the_action_is_recorded_from_the_payload(client: httpx.Client, db: Db) -> None:
+    # The payload is decoded once, by the service; the row still names the action it holds.
+    assert send(client, "issues", payload("issues_closed"), "d-closed").status_code == 202
+    assert send(client, "issues", payload("issues_labeled"), "d-labeled").status_code == 202
+    odd = send(client, "issues", b'{"action": "closed", "issue": "x"}', "d-odd")
+    assert odd.status_code == 202
+    push = {"ref": "refs/heads/main", "action": "a" * 300}
+    assert send(client, "push", push, "d-push").status_code == 202
+    assert send(client, "issue_comment", b"\xff{{", "d-not-json").status_code == 400
+    assert db.delivery("d-closed").action == "closed"
+    assert db.delivery("d-labeled").action == "labeled"
+    assert db.delivery("d-odd").action == "closed"
+    assert db.delivery("d-push").action == "a" * 100
+    assert db.delivery("d-not-json").action == ""
+
+
 def test_missing_event_or_delivery_header_is_400(client: httpx.Client) -> None:
     body = json.dumps(payload("issues_closed")).encode()
     headers = signed(body, "issues", "d1")
