@@ -178,11 +178,10 @@ def test_a_data_dir_that_cannot_be_made_is_one_line(
 def _serve(tmp_path: Path, *args: str, **env: str) -> subprocess.Popen[str]:
     clean = {k: v for k, v in os.environ.items() if not k.startswith("TRIAGE_")}
     clean.update(PYTHONPATH=str(REPO), TRIAGE_DATA_DIR=str(tmp_path / "data"), **env)
-    process = subprocess.Popen(
+    return subprocess.Popen(
         [sys.executable, "-m", "bot", "serve", *args], cwd=tmp_path, env=clean,
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )  # fmt: skip
-    return process
 
 
 def _healthz(port: int, process: subprocess.Popen[str]) -> int | None:
