@@ -139,6 +139,9 @@ def test_a_command_creates_the_data_dir_and_names_the_database(clean_env: Path) 
     status = CliRunner().invoke(app, ["outbox", "status"])
     assert status.exit_code == 0, status.output
     assert status.stderr.splitlines() == [f"database: sqlite:///{place}"]
+    weekly = CliRunner().invoke(app, ["report", "weekly"])
+    assert weekly.exit_code == 1  # nothing ingested yet
+    assert weekly.stderr.splitlines()[0] == f"database: sqlite:///{place}"
 
 
 def test_a_relative_sqlite_url_is_named_with_its_absolute_path(
