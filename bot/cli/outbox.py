@@ -113,7 +113,7 @@ def show_command(
         int | None, typer.Option("--before", min=1, help="Only rows with a smaller id.")
     ] = None,
 ) -> None:
-    """List recent outbox rows, or show one with the text it posts (or would post)."""
+    """List recent outbox rows (`pending?`: in doubt), or show one with the text it posts."""
     from bot.store.outbox import ensure_outbox_tables  # noqa: PLC0415  server libraries: lazily
     from bot.store.outbox_queue import STATES, get_entry, list_entries  # noqa: PLC0415
 
@@ -139,6 +139,11 @@ def show_command(
         typer.echo(f"older rows: triage-bot outbox show --before {entries[-1].id}", err=True)
 
 
+def _shown(text: str) -> str:
+    # Texts quote failure messages an uploader wrote: no escape sequence reaches the terminal.
+    return "".join(c if c.isprintable() or c in "\n\t" else "\ufffd" for c in text)
+
+
 def _target(entry: OutboxEntry) -> str:
     return "new issue" if entry.issue is None else f"#{entry.issue}"
 
@@ -155,7 +160,7 @@ def table(entries: list[OutboxEntry]) -> str:
         when = e.updated_at.strftime("%Y-%m-%d %H:%M")
         lines.append(
             f"{e.id:>7}  {state:<10}  {e.kind:<13}  {_target(e):<9}  {e.attempts:>5}  "
-            f"{when}  {e.summary}"
+            f"{when}  {_shown(e.summary)}"
         )
     return "\n".join(lines)
 
@@ -182,7 +187,7 @@ def full_row(entry: OutboxEntry, repository: str | None) -> str:
         fields.append(("title", entry.title))
     head = "\n".join(f"{name + ':':<14}{value}" for name, value in fields)
     text = entry.body if entry.body is not None else entry.summary
-    return f"{head}\n\n{text}"
+    return _shown(f"{head}\n\n{text}")
 
 
 def register(app: typer.Typer) -> None:

@@ -108,3 +108,20 @@ def test_a_dry_run_drain_logs_place_and_first_line_then_shows_sent(
     shown = run("1")
     assert "state:        sent" in shown.stdout
     assert shown.stdout.rstrip("\n").endswith(BODY)
+
+
+def test_no_escape_sequence_reaches_the_terminal(url: str) -> None:
+    engine = make_engine(url)
+    try:
+        with Session(engine) as session:
+            evil = PostComment(7, "AssertionError: \x1b[2J\x1b]0;owned\x07 gone\nsecond", "esc")
+            OutboxRepository(session).enqueue([evil], now=T0)
+            session.commit()
+    finally:
+        engine.dispose()
+    table, row = run("--limit", "1"), run("26")
+    for shown in (table.stdout, row.stdout):
+        assert "\x1b" not in shown
+        assert "\x07" not in shown
+        assert "AssertionError: \ufffd[2J" in shown
+    assert row.stdout.rstrip("\n").endswith("owned\ufffd gone\nsecond")
