@@ -169,7 +169,7 @@ def shown_database_url(url: str) -> str:
         path, question, query = rest.removeprefix("/").partition("?")
         if not path:
             return url  # in memory
-        if path != ":memory:" and path != ":memory:" and not Path(path).is_absolute():
+        if path != ":memory:" and not Path(path).is_absolute():
             path = str(Path.cwd() / path)
         return f"{scheme}:///{path}{question}{query}"
     netloc, slash, tail = rest.partition("/")
