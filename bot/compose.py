@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 
-from bot.config import Settings
+from bot.config import Settings, ensure_data_dir
 from bot.core.artifacts import Limits
 from bot.core.criteria import Criterion, load_criteria
 from bot.core.errors import TriageError
@@ -55,6 +55,7 @@ def open_engine(settings: Settings, *, migrate: bool = True) -> Engine:
 
     Raises TriageError (bad URL, unreachable database) for the caller to report.
     """
+    ensure_data_dir(settings)
     if migrate:
         upgrade(settings.database_url)
     return make_engine(

@@ -2,13 +2,33 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot.core.errors import TriageError
 from bot.shipped import DEFAULT_KNOWLEDGE_DIR
+
+DATABASE_FILE = "triage.db"
+
+
+def default_data_dir() -> Path:
+    """$XDG_DATA_HOME/triage-bot, or ~/.local/share/triage-bot (the XDG default)."""
+    xdg = os.environ.get("XDG_DATA_HOME", "")
+    if xdg and Path(xdg).is_absolute():  # the XDG spec says a relative value is ignored
+        return Path(xdg) / "triage-bot"
+    try:
+        return Path.home() / ".local" / "share" / "triage-bot"
+    except RuntimeError:  # no HOME and no password entry: a container's bare user id
+        return Path.cwd() / "triage-bot-data"
+
+
+def sqlite_url(path: Path) -> str:
+    """The SQLAlchemy URL of a SQLite file (four slashes before an absolute path)."""
+    return f"sqlite:///{path}"
 
 
 class Settings(BaseSettings):
@@ -19,7 +39,10 @@ class Settings(BaseSettings):
     )
 
     # --- storage
-    database_url: str = "sqlite:///triage.db"
+    # Empty: the SQLite file DATABASE_FILE in data_dir, an absolute place, so a command run
+    # from another folder never creates a new empty database there.
+    database_url: str = ""
+    data_dir: Path = Field(default_factory=default_data_dir, validate_default=True)
     sqlite_busy_timeout_ms: int = 5000
     # SQLite has one writer: a write waits this long for the others, then answers 503.
     sqlite_write_wait_s: float = Field(default=30.0, gt=0)
@@ -29,6 +52,8 @@ class Settings(BaseSettings):
     knowledge_dir: Path = DEFAULT_KNOWLEDGE_DIR
 
     # --- HTTP API
+    host: str = "127.0.0.1"  # `triage-bot serve` listens here unless --host says otherwise
+    port: int = Field(default=8000, ge=0, le=65535)
     api_token: SecretStr | None = None
     # Set: every read route (API, dashboard, /metrics) needs it; unset: reads are open.
     read_token: SecretStr | None = None
@@ -87,6 +112,21 @@ class Settings(BaseSettings):
     report_timezone: str = "UTC"
     scheduler_enabled: bool = True
 
+    @field_validator("data_dir")
+    @classmethod
+    def _absolute_dir(cls, value: Path) -> Path:
+        return value.expanduser().absolute()
+
+    @model_validator(mode="after")
+    def _database_in_data_dir(self) -> Settings:
+        if not self.database_url.strip():
+            self.database_url = sqlite_url(self.data_dir / DATABASE_FILE)
+        return self
+
+    def database_in_data_dir(self) -> bool:
+        """Tell whether the database is the SQLite file in data_dir (its folder is ours)."""
+        return self.database_url == sqlite_url(self.data_dir / DATABASE_FILE)
+
     @field_validator("report_day")
     @classmethod
     def _weekday_name(cls, value: str) -> str:
@@ -104,6 +144,42 @@ class Settings(BaseSettings):
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError(f"unknown time zone {value!r}") from None
         return value
+
+
+def ensure_data_dir(settings: Settings) -> None:
+    """Create data_dir when the database lives there (a first run); TriageError if it cannot."""
+    if not settings.database_in_data_dir():
+        return  # an explicit URL names its own place: a missing folder there is an error
+    try:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise TriageError(
+            "database_unavailable",
+            f"cannot create the data directory {settings.data_dir} (TRIAGE_DATA_DIR): "
+            f"{exc.strerror or type(exc).__name__}",
+        ) from None
+
+
+def shown_database_url(url: str) -> str:
+    """The database URL as it may be printed: password masked, a SQLite path made absolute."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return "(not a URL)" if "@" in url else url
+    if scheme.startswith("sqlite"):
+        path, question, query = rest.removeprefix("/").partition("?")
+        if not path:
+            return url  # in memory
+        if path != ":memory:" and not Path(path).is_absolute():
+            path = str(Path.cwd() / path)
+        return f"{scheme}:///{path}{question}{query}"
+    netloc, slash, tail = rest.partition("/")
+    userinfo, at, hostport = netloc.rpartition("@")
+    if at:
+        user, colon, _ = userinfo.partition(":")
+        netloc = f"{user}:***@{hostport}" if colon else f"{user}@{hostport}"
+    from bot.core.redact import redact  # noqa: PLC0415  needs re2; only when printing a URL
+
+    return f"{scheme}://{netloc}{slash}{redact(tail)}"
 
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")

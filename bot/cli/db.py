@@ -1,17 +1,19 @@
 """`triage-bot db upgrade`, and the settings and database opening the other commands share.
 
+Every command that opens the database names it in one line on stderr (password masked), so a
+command run with other settings or from another folder never works on a database unnoticed.
 Server libraries (SQLAlchemy, Alembic, PyGithub) are imported inside the functions that need
 them, so light commands (`classify`, `kb validate`, `--help`) start fast.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 import typer
 from pydantic import ValidationError
 
-from bot.config import Settings, get_settings
+from bot.config import Settings, get_settings, shown_database_url
 from bot.core.errors import TriageError
 
 if TYPE_CHECKING:
@@ -38,15 +40,27 @@ def settings_error(exc: ValidationError) -> str:
     return f"error: invalid TRIAGE_* settings: {exc.error_count()} problem(s): {problems}"
 
 
+def database_line(settings: Settings) -> str:
+    """The line naming the database a command works on."""
+    return f"database: {shown_database_url(settings.database_url)}"
+
+
+def database_failed(settings: Settings, exc: TriageError) -> NoReturn:
+    """Say in one line which database could not be opened and why, then exit 2."""
+    typer.echo(f"error: database: {exc} ({shown_database_url(settings.database_url)})", err=True)
+    raise typer.Exit(2)
+
+
 def open_database(settings: Settings) -> Engine:
     """Migrate the configured database to the newest schema and return an engine on it."""
     from bot.compose import open_engine  # noqa: PLC0415  server libraries: only when needed
 
     try:
-        return open_engine(settings)
+        engine = open_engine(settings)
     except TriageError as exc:
-        typer.echo(f"error: database: {exc}", err=True)
-        raise typer.Exit(2) from None
+        database_failed(settings, exc)
+    typer.echo(database_line(settings), err=True)
+    return engine
 
 
 def open_components(settings: Settings, kb: KnowledgeBase) -> Components:
@@ -54,10 +68,11 @@ def open_components(settings: Settings, kb: KnowledgeBase) -> Components:
     from bot.compose import build  # noqa: PLC0415  server libraries: only when needed
 
     try:
-        return build(settings, migrate=True, github=False, kb=kb)
+        parts = build(settings, migrate=True, github=False, kb=kb)
     except TriageError as exc:
-        typer.echo(f"error: database: {exc}", err=True)
-        raise typer.Exit(2) from None
+        database_failed(settings, exc)
+    typer.echo(database_line(settings), err=True)
+    return parts
 
 
 @db_app.command("upgrade")

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from bot.cli.db import load_settings
+from bot.cli.db import database_line, load_settings
 from bot.core.criteria import load_criteria
 from bot.core.errors import TriageError
 from bot.core.weekly import IsoWeek, last_complete_week
@@ -38,6 +38,7 @@ def weekly(
     except TriageError as exc:
         typer.echo(f"error: {exc.message}", err=True)
         raise typer.Exit(2) from None
+    typer.echo(database_line(settings), err=True)
     uow = uow_factory(engine)
     try:
         with uow() as tx:

@@ -9,10 +9,11 @@ from typing import Annotated
 
 import typer
 
-from bot.cli.db import load_settings
-from bot.config import Settings
+from bot.cli.banner import GitHubAuth, Start, banner
+from bot.cli.db import database_failed, load_settings
+from bot.config import Settings, ensure_data_dir
 from bot.core.errors import TriageError
-from bot.core.knowledge import load_knowledge
+from bot.core.knowledge import KnowledgeBase, load_knowledge
 
 
 class LogLevel(StrEnum):
@@ -26,22 +27,31 @@ class LogLevel(StrEnum):
 APP_FACTORY = "bot.web.app:create_app_from_env"
 
 
-def preflight() -> Settings:
-    """Check settings, knowledge base and database; one clear line and exit 2 when one is bad."""
-    settings = load_settings()
+def preflight(settings: Settings) -> KnowledgeBase:
+    """Check knowledge base and database; one clear line and exit 2 when one is bad."""
     try:
-        load_knowledge(settings.knowledge_dir)
+        kb = load_knowledge(settings.knowledge_dir)
     except TriageError as exc:
         typer.echo(f"error: knowledge base {settings.knowledge_dir}: {exc.message}", err=True)
         raise typer.Exit(2) from None
     from bot.store.migrate import upgrade  # noqa: PLC0415  server libraries: lazily
 
     try:
+        ensure_data_dir(settings)
         upgrade(settings.database_url)  # the app runs it again at start: a no-op by then
     except TriageError as exc:
-        typer.echo(f"error: database: {exc.message}", err=True)
-        raise typer.Exit(2) from None
-    return settings
+        database_failed(settings, exc)
+    return kb
+
+
+def github_auth(settings: Settings) -> GitHubAuth:
+    """Name the GitHub credentials the settings hold (None: the service runs dry)."""
+    from bot.github.auth import credentials  # noqa: PLC0415  PyGithub: only serve needs it
+
+    found = credentials(settings)
+    if found is None:
+        return None
+    return "app" if found.kind == "app" else "token"
 
 
 def is_loopback(host: str) -> bool:
@@ -66,8 +76,13 @@ def open_reads_warning(settings: Settings, host: str) -> str | None:
 
 
 def serve(
-    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(min=0, max=65535, help="Port to listen on.")] = 8000,
+    host: Annotated[
+        str | None, typer.Option(help="Address to listen on [default: TRIAGE_HOST or 127.0.0.1].")
+    ] = None,
+    port: Annotated[
+        int | None,
+        typer.Option(min=0, max=65535, help="Port to listen on [default: TRIAGE_PORT or 8000]."),
+    ] = None,
     log_level: Annotated[LogLevel, typer.Option(help="How much to log.")] = LogLevel.INFO,
     workers: Annotated[
         int | None,
@@ -79,7 +94,9 @@ def serve(
     """Start the HTTP service (upload API, GitHub webhook, read API)."""
     import uvicorn  # noqa: PLC0415  slow to import; only this command needs it
 
-    settings = preflight()
+    settings = load_settings()
+    host = settings.host if host is None else host
+    port = settings.port if port is None else port
     count = workers or settings.workers
     if count > 1 and not settings.database_url.startswith("postgresql"):
         typer.echo(
@@ -89,6 +106,10 @@ def serve(
             err=True,
         )
         raise typer.Exit(2)
+    kb = preflight(settings)
+    start = Start(host, port, len(kb.issues), github_auth(settings))
+    for line in banner(settings, start):
+        typer.echo(line, err=True)
     warning = open_reads_warning(settings, host)
     if warning:
         typer.echo(warning, err=True)

@@ -8,9 +8,18 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from bot.core.errors import TriageError
+from bot.core.redact import redact
 from bot.ports import ArtifactInfo, CommentRef, GitHubGateway
 
 log = logging.getLogger(__name__)
+LINE_CAP = 120
+
+
+def first_line(text: str) -> str:
+    """The first non-blank line of a text, masked and cut to LINE_CAP, quoted for a log."""
+    line = next((x.strip() for x in text.splitlines() if x.strip()), "")
+    line = redact(line)
+    return repr(line if len(line) <= LINE_CAP else line[: LINE_CAP - 1] + "…")
 
 
 @dataclass
@@ -18,13 +27,24 @@ class DryRunGateway:
     """Record every write in `sent`, answer reads from what it recorded."""
 
     login: str = "triage-bot[dry-run]"
+    repository: str | None = None  # named in the log: where the write would have gone
     sent: list[tuple[str, dict[str, object]]] = field(default_factory=list)
     _comments: dict[int, list[CommentRef]] = field(default_factory=dict)
     _next_id: int = 1
 
-    def _record(self, action: str, **details: object) -> None:
+    def _record(self, action: str, what: str, **details: object) -> None:
+        # The log names the place and the first line only: a body can be 65,536 characters.
         self.sent.append((action, details))
-        log.info("dry run: would %s %s", action, {k: v for k, v in details.items() if k != "body"})
+        log.info("dry run: would %s", what)
+
+    def _issue(self, issue: int) -> str:
+        return f"{self.repository or '(no repository)'}#{issue}"
+
+    def _issue_of(self, comment_id: int) -> str:
+        for issue, refs in self._comments.items():
+            if any(r.id == comment_id for r in refs):
+                return self._issue(issue)
+        return self.repository or "(no repository)"
 
     def list_run_artifacts(self, run_id: int) -> list[ArtifactInfo]:
         """Refuse, so the delivery fails visibly and can be redelivered once credentials exist."""
@@ -42,7 +62,8 @@ class DryRunGateway:
 
     def create_comment(self, issue: int, body: str) -> CommentRef:
         """Record the comment that would be posted."""
-        self._record("create_comment", issue=issue, body=body)
+        what = f"comment on {self._issue(issue)}: {first_line(body)}"
+        self._record("create_comment", what, issue=issue, body=body)
         ref = CommentRef(
             self._next_id, body, self.login, f"dry-run://issues/{issue}#{self._next_id}"
         )
@@ -52,7 +73,8 @@ class DryRunGateway:
 
     def edit_comment(self, comment_id: int, body: str) -> None:
         """Record the edit that would be made."""
-        self._record("edit_comment", comment_id=comment_id, body=body)
+        what = f"edit comment {comment_id} on {self._issue_of(comment_id)}: {first_line(body)}"
+        self._record("edit_comment", what, comment_id=comment_id, body=body)
         for issue, refs in self._comments.items():
             self._comments[issue] = [
                 CommentRef(r.id, body, r.user_login, r.html_url) if r.id == comment_id else r
@@ -65,11 +87,15 @@ class DryRunGateway:
 
     def set_issue_state(self, issue: int, state: str, reason: str | None) -> None:
         """Record the state change that would be made."""
-        self._record("set_issue_state", issue=issue, state=state, reason=reason)
+        verb = "close" if state == "closed" else "reopen"
+        what = f"{verb} {self._issue(issue)}" + (f" as {reason}" if reason else "")
+        self._record("set_issue_state", what, issue=issue, state=state, reason=reason)
 
     def create_issue(self, title: str, body: str, labels: Sequence[str]) -> int:
         """Record the issue that would be filed; its number is 0."""
-        self._record("create_issue", title=title, body=body, labels=list(labels))
+        where = self.repository or "(no repository)"
+        what = f"open an issue in {where}: {first_line(title)} labels {list(labels)}"
+        self._record("create_issue", what, title=title, body=body, labels=list(labels))
         return 0
 
     def find_issue(self, text: str, *, since: datetime | None = None) -> int | None:

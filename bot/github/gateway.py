@@ -261,7 +261,7 @@ def make_gateway(
     creds = credentials(settings, installation_id)
     login = settings.github_bot_login or "triage-bot[dry-run]"
     if creds is None or not settings.github_repository:
-        return DryRunGateway(login=login), True
+        return DryRunGateway(login=login, repository=settings.github_repository), True
     gateway = PyGithubGateway(
         lambda: build_client(settings, creds, timeout=timeout),
         settings.github_repository,
@@ -270,5 +270,7 @@ def make_gateway(
     )
     if settings.github_dry_run:
         # With credentials, a dry run still reads (artifacts, permissions): only writes wait.
-        return ReadThroughDryRun(login=login, reads=gateway), True
+        return ReadThroughDryRun(
+            login=login, repository=settings.github_repository, reads=gateway
+        ), True
     return gateway, False

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Engine
-from sqlmodel import Session
+from sqlalchemy import Engine, select
+from sqlmodel import Session, col
 
+from bot.core.redact import redact
 from bot.ports import OutboxItem, OutboxQueue, OutboxStats, Requeued
+from bot.store.common import utc
 from bot.store.engine import IMMEDIATE
-from bot.store.outbox import OutboxRepository
+from bot.store.outbox import DEAD, PENDING, SENT, SUPERSEDED, OutboxRepository, OutboxRow
 from bot.store.outbox_dead import requeue, revive_dead
 
 
@@ -100,3 +104,92 @@ class SqlOutboxQueue:
 
 
 _PORT_CHECK: type[OutboxQueue] = SqlOutboxQueue  # mypy checks the class against the port
+
+
+# --- Reading the rows themselves: what was, or would be, written (dry run or not).
+
+PAGE_MAX = 200  # rows in one listing; bodies can be 65,536 characters each
+STATES = (PENDING, SENT, DEAD, SUPERSEDED)
+SUMMARY_CAP = 120
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxEntry:
+    """One outbox row as people read it; texts masked again on the way out."""
+
+    id: int
+    key: str
+    kind: str
+    state: str
+    issue: int | None  # None: a new issue in the repository
+    title: str | None  # a new issue's title
+    summary: str  # one line: the body's first line, or the state change
+    body: str | None  # None for a state change
+    attempts: int
+    in_doubt: bool
+    revivals: int
+    last_error: str | None
+    result_id: int | None  # the comment or issue GitHub gave back
+    created_at: datetime
+    updated_at: datetime
+    next_attempt_at: datetime
+
+
+def _first_line(text: str) -> str:
+    line = next((x.strip() for x in text.splitlines() if x.strip()), "")
+    return line if len(line) <= SUMMARY_CAP else line[: SUMMARY_CAP - 1] + "…"
+
+
+def _summary(kind: str, payload: dict[str, Any]) -> str:
+    if kind == "SetIssueState":
+        verb = "close" if payload.get("state") == "closed" else "reopen"
+        reason = payload.get("reason")
+        return f"{verb} #{payload.get('issue')}" + (f" as {reason}" if reason else "")
+    if kind == "CreateIssue":
+        return _first_line(str(payload.get("title", "")))
+    return _first_line(str(payload.get("body", "")))
+
+
+def _entry(row: OutboxRow) -> OutboxEntry:
+    payload = dict(row.payload)
+    body, title, issue = payload.get("body"), payload.get("title"), payload.get("issue")
+    return OutboxEntry(
+        id=row.id or 0,
+        key=row.key,
+        kind=row.kind,
+        state=row.state,
+        issue=issue if isinstance(issue, int) else None,
+        title=redact(title) if isinstance(title, str) else None,
+        summary=redact(_summary(row.kind, payload)),
+        body=redact(body) if isinstance(body, str) else None,
+        attempts=row.attempts,
+        in_doubt=row.doubt_since is not None and row.state == PENDING,
+        revivals=row.revivals,
+        last_error=redact(row.last_error) if row.last_error else None,
+        result_id=row.result_id,
+        created_at=utc(row.created_at),
+        updated_at=utc(row.updated_at),
+        next_attempt_at=utc(row.next_attempt_at),
+    )
+
+
+def list_entries(
+    engine: Engine, *, state: str | None = None, before: int | None = None, limit: int = 50
+) -> tuple[list[OutboxEntry], bool]:
+    """Return up to `limit` rows below id `before`, newest first, and whether more follow."""
+    size = max(1, min(limit, PAGE_MAX))
+    query = select(OutboxRow).order_by(col(OutboxRow.id).desc()).limit(size + 1)
+    if state is not None:
+        query = query.where(col(OutboxRow.state) == state)  # ix_outbox_pending: (state, id)
+    if before is not None:
+        query = query.where(col(OutboxRow.id) < before)
+    with Session(engine) as session:
+        rows = [_entry(row) for row in session.execute(query).scalars()]
+    return rows[:size], len(rows) > size
+
+
+def get_entry(engine: Engine, item_id: int) -> OutboxEntry | None:
+    """Return one row, or None when there is no such id."""
+    with Session(engine) as session:
+        row = session.get(OutboxRow, item_id)
+        return None if row is None else _entry(row)

@@ -56,7 +56,7 @@ def test_drain_sends_everything_and_status_shows_it(env: str, github: GitHubStat
     assert len(github.comments_on(1)) == 1
     assert len(github.comments_on(2)) == 1
     status = runner.invoke(app, ["outbox", "status"])
-    assert json.loads(status.output)["sent"] == 2
+    assert json.loads(status.stdout)["sent"] == 2
 
 
 def test_drain_without_credentials_is_a_dry_run(
@@ -81,7 +81,7 @@ def test_retry_requeues_dead_rows_by_id_or_all(env: str, github: GitHubState) ->
     enqueue(engine, [PostComment(7, "a", "k7"), PostComment(8, "b", "k8")], now)
     engine.dispose()
     assert "dead 2" in runner.invoke(app, ["outbox", "drain"]).output
-    dead_ids = [row["id"] for row in json.loads(runner.invoke(app, ["outbox", "status"]).output)
+    dead_ids = [row["id"] for row in json.loads(runner.invoke(app, ["outbox", "status"]).stdout)
                 ["dead_rows"]]  # fmt: skip
     assert len(dead_ids) == 2
 
@@ -102,6 +102,6 @@ def test_retry_requeues_dead_rows_by_id_or_all(env: str, github: GitHubState) ->
     assert every.exit_code == 0, every.output
     assert f"requeued 1 dead rows: {max(dead_ids)}" in every.output
     assert "sent 1" in runner.invoke(app, ["outbox", "drain"]).output
-    status = json.loads(runner.invoke(app, ["outbox", "status"]).output)
+    status = json.loads(runner.invoke(app, ["outbox", "status"]).stdout)
     assert (status["dead"], status["sent"], status["in_doubt"]) == (0, 2, 0)
     assert len(github.comments_on(8)) == 1

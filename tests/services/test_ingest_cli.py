@@ -185,7 +185,7 @@ def test_backtest_apply_rejudges_and_prints_the_changes(
         for c in changes
     } == {("test_bad", None, 9, "known"), ("test_redis", 1029, None, "new")}
     assert {c["reason"] for c in changes} == {"knowledge"}
-    assert err.strip() == "applied: re-judged 2 failure(s), 2 changed"
+    assert err.strip() == f"database: {sqlite_url}\napplied: re-judged 2 failure(s), 2 changed"
     engine = make_engine(sqlite_url)
     try:
         with SqlUnitOfWork(engine, write=False) as uow:

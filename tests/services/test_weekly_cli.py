@@ -34,15 +34,15 @@ def cli(sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> Any:
 def test_render_to_stdout(cli: Any) -> None:
     result = cli("--suite", "staging", "--week", "2026-W45")
     assert result.exit_code == 0, result.output
-    assert result.output.startswith("# Staging weekly report: staging, 2026-W45")
+    assert result.stdout.startswith("# Staging weekly report: staging, 2026-W45")
     assert "xychart-beta" in result.output
 
 
 def test_post_once(cli: Any) -> None:
     first = cli("--week", "2026-W45", "--post")
-    assert (first.exit_code, first.output.strip()) == (0, "staging 2026-W45: queued")
+    assert (first.exit_code, first.stdout.strip()) == (0, "staging 2026-W45: queued")
     again = cli("--week", "2026-W45", "--post")
-    assert again.output.strip() == "staging 2026-W45: already posted (claimed earlier)"
+    assert again.stdout.strip() == "staging 2026-W45: already posted (claimed earlier)"
 
 
 @pytest.mark.parametrize(
@@ -55,4 +55,4 @@ def test_post_once(cli: Any) -> None:
 def test_bad_input_is_one_line(cli: Any, args: tuple[str, ...], message: str) -> None:
     result = cli(*args)
     assert result.exit_code == 2
-    assert result.output.strip() == message
+    assert [x for x in result.stderr.splitlines() if not x.startswith("database: ")] == [message]

@@ -1,16 +1,25 @@
-"""Outbox API: how many GitHub writes wait, were sent or gave up, and requeueing the dead ones."""
+"""Outbox API: the GitHub writes (planned, sent or given up) with their text, and requeueing."""
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from fastapi import APIRouter, Depends, Query
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
 from pydantic.json_schema import SkipJsonSchema
 
+from bot.core.redact import redact_optional
 from bot.store.outbox_dead import ID_MAX, REQUEUE_MAX
-from bot.store.outbox_queue import SqlOutboxQueue
+from bot.store.outbox_queue import PAGE_MAX, OutboxEntry, SqlOutboxQueue, list_entries
 from bot.web.auth import require_token
 from bot.web.deps import Context
 from bot.web.errors import error_responses
@@ -27,6 +36,52 @@ class DeadRow(BaseModel):
     updated_at: datetime = Field(examples=["2026-11-20T08:00:00Z"])
     revivals: int = Field(description="automatic retries so far (1 h, 6 h, 24 h)", examples=[1])
 
+    @field_validator("last_error")
+    @classmethod
+    def _masked(cls, value: str | None) -> str | None:
+        # Errors are masked when stored; a row stored before that was not.
+        return redact_optional(value)
+
+
+class OutboxRowOut(BaseModel):
+    id: int = Field(examples=[17])
+    key: str = Field(examples=["occurrences:1086"])
+    kind: str = Field(
+        description="PostComment, UpsertComment, SetIssueState or CreateIssue",
+        examples=["UpsertComment"],
+    )
+    state: str = Field(description="pending, sent, dead or superseded", examples=["pending"])
+    repository: str | None = Field(
+        description="where it is written (TRIAGE_GITHUB_REPOSITORY)", examples=["acme/shop"]
+    )
+    issue: int | None = Field(
+        description="the issue written to; null: a new issue", examples=[1086]
+    )
+    title: str | None = Field(description="a new issue's title", examples=[None])
+    summary: str = Field(
+        description="one line: the first line of the text, or the state change",
+        examples=["Seen again in staging-e2e: 3 failures in run 42"],
+    )
+    body: str | None = Field(
+        description="the text that is (or would be) posted, credentials masked; null for a "
+        "state change",
+        examples=["Seen again in staging-e2e: 3 failures in run 42\n\n<!-- triage-bot:k -->"],
+    )
+    attempts: int = Field(examples=[1])
+    in_doubt: bool = Field(description="sent, outcome not known yet", examples=[False])
+    revivals: int = Field(examples=[0])
+    last_error: str | None = Field(examples=["github_unavailable: 502 Bad Gateway"])
+    result_id: int | None = Field(
+        description="the comment or issue id GitHub gave back", examples=[2094822]
+    )
+    created_at: datetime = Field(examples=["2026-11-20T08:00:00Z"])
+    updated_at: datetime = Field(examples=["2026-11-20T08:00:03Z"])
+    next_attempt_at: datetime = Field(examples=["2026-11-20T08:00:00Z"])
+
+    @classmethod
+    def of(cls, entry: OutboxEntry, repository: str | None) -> OutboxRowOut:
+        return cls(repository=repository, **asdict(entry))
+
 
 class OutboxOut(BaseModel):
     dry_run: bool = Field(description="writes are recorded, not sent", examples=[False])
@@ -39,14 +94,36 @@ class OutboxOut(BaseModel):
         examples=[0],
     )
     dead_rows: list[DeadRow]
+    rows: list[OutboxRowOut] = Field(description="this page of rows, newest first")
+    next_cursor: int | None = Field(
+        description="pass as `cursor` for the next (older) page; null on the last page",
+        examples=[1041],
+    )
+    limit: int = Field(examples=[50])
+
+
+State = Literal["pending", "sent", "dead", "superseded"]
 
 
 @router.get(
-    "/outbox", response_model=OutboxOut, summary="Outbox depth and dead letters", tags=["read"]
+    "/outbox",
+    response_model=OutboxOut,
+    summary="Outbox depth, dead letters and the rows with their text",
+    tags=["read"],
+    responses=error_responses(422),
 )
-def outbox(context: Context) -> OutboxOut:
-    """Count outbox rows per state and list the dead ones with their last error."""
+def outbox(
+    context: Context,
+    state: Annotated[State | None, Query(description="only rows in this state")] = None,
+    limit: Annotated[int, Query(ge=1, le=PAGE_MAX, description="rows per page")] = 50,
+    cursor: Annotated[
+        int | None, Query(ge=1, le=ID_MAX, description="`next_cursor` of the previous page")
+    ] = None,
+) -> OutboxOut:
+    """Count rows per state, list the dead ones, and page through the rows, newest first."""
     stats = SqlOutboxQueue(context.engine).stats()
+    entries, more = list_entries(context.engine, state=state, before=cursor, limit=limit)
+    repository = context.settings.github_repository
     return OutboxOut(
         dry_run=context.dry_run,
         pending=stats.pending,
@@ -55,6 +132,9 @@ def outbox(context: Context) -> OutboxOut:
         superseded=stats.superseded,
         in_doubt=stats.in_doubt,
         dead_rows=[DeadRow.model_validate(row) for row in stats.dead_rows],
+        rows=[OutboxRowOut.of(entry, repository) for entry in entries],
+        next_cursor=entries[-1].id if more and entries else None,
+        limit=limit,
     )
 
 
