@@ -88,6 +88,7 @@ class Verdict:
     criterion: Criterion
     status: Status
     evidence: str
+    check: TaskCheck | None = None  # a task criterion's item as of the week's end
 
 
 # --- keyword selections ---------------------------------------------------------------------
@@ -367,8 +368,8 @@ def _task_verdict(c: Criterion, facts: WeekFacts) -> tuple[Status, str]:
     check = facts.tasks.get(c.id)
     if check is None:
         return Status.NO_DATA, (
-            f"no item of the tracking issue's task list contains {c.task!r}: "
-            f"add `- [ ] {c.task}` to it"
+            f"no task item containing {c.task!r} seen on the tracking issue by then: "
+            f"add `- [ ] {c.task}` to its task list"
         )
     day = f"{check.at:%Y-%m-%d}"
     if check.by is not None:
@@ -402,5 +403,6 @@ def evaluate(criteria: Sequence[Criterion], facts: WeekFacts) -> list[Verdict]:
             verdicts.append(Verdict(c, Status.NO_DATA, "no runs this week"))
             continue
         status, evidence = _EVALUATORS[c.kind](c, facts)
-        verdicts.append(Verdict(c, status, evidence))
+        check = facts.tasks.get(c.id) if c.kind == "task" else None
+        verdicts.append(Verdict(c, status, evidence, check))
     return verdicts
