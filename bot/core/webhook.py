@@ -198,8 +198,15 @@ def parse_issue(data: dict[str, Any]) -> IssueEvent:
         installation_id=_installation(data),
         body=_str(issue, "body", optional=True),
         previous_body=_previous_body(data),
-        sender=_str(data["sender"], "login") if isinstance(data.get("sender"), dict) else None,
+        sender=_sender(data),
     )
+
+
+def _sender(data: dict[str, Any]) -> str | None:
+    """Return `sender.login`; a delivery without one still carries its issue's state."""
+    sender = data.get("sender")
+    login = sender.get("login") if isinstance(sender, dict) else None
+    return login if isinstance(login, str) and login else None
 
 
 def _previous_body(data: dict[str, Any]) -> str | None:
@@ -208,7 +215,10 @@ def _previous_body(data: dict[str, Any]) -> str | None:
     old = changes.get("body") if isinstance(changes, dict) else None
     if not isinstance(old, dict) or "from" not in old:
         return None
-    return _str(old, "from", optional=True)
+    value = old["from"]
+    if value is None:
+        return ""  # the body was empty
+    return value if isinstance(value, str) else None
 
 
 def parse_comment(data: dict[str, Any]) -> CommentEvent:
