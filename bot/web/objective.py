@@ -130,7 +130,7 @@ class TaskCheckOut(BaseModel):
     """A task criterion's item on the tracking issue, as of the week's end."""
 
     item: str = Field(examples=["Monitoring alerts for staging test health implemented"])
-    checked: bool
+    checked: bool = Field(examples=[True])
     by: str | None = Field(
         description="who checked or unchecked it; null when GitHub did not say (the item was "
         "already so when tracking began, or the edit's delivery was missed)",
