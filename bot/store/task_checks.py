@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
 from sqlmodel import Session
 
 from bot.core.tasklist import TaskCheck
@@ -52,5 +52,7 @@ class SqlTaskChecks:
         ]
 
     def latest(self) -> dict[str, bool]:
-        """Each criterion's latest stored state: checked or not."""
-        return {c.criterion: c.checked for c in self.history()}
+        """Each criterion's state as last stored (one row each, whatever the history's length)."""
+        newest = select(func.max(_T.id)).group_by(_T.criterion)
+        query = select(_T.criterion, _T.checked).where(_T.id.in_(newest))
+        return {r.criterion: bool(r.checked) for r in self.session.execute(query)}
