@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -227,3 +228,30 @@ def test_a_body_of_github_s_largest_size_is_one_linear_pass() -> None:
     items = task_items(body)
     assert 0 < len(items) <= body.count("- [x] deep")
     assert all(i == TaskItem("deep", True) for i in items)
+
+
+@pytest.mark.parametrize(
+    "unit",
+    ["- " + " " * 60 + "[", " " * 40 + "1." + " " * 40 + "[x", "-" * 80, "```x\n- [x] a\n```"],
+    ids=["spaces-then-bracket", "numbered", "dashes", "fences"],
+)
+def test_parsing_time_grows_linearly_with_the_body(unit: str) -> None:
+    # Against a baseline measured here: eight times the body takes about eight times as long
+    # (memory effects push it a little higher); quadratic work would take 64 times. One long
+    # line and many short lines both; each timing repeats the parse until it lasts some 10 ms,
+    # the best of three, so that it is not noise.
+    def timed(body: str, repeat: int) -> float:
+        best = float("inf")
+        for _ in range(3):
+            start = time.perf_counter()
+            for _ in range(repeat):
+                task_items(body)
+            best = min(best, time.perf_counter() - start)
+        return best
+
+    for joiner in ("\n", ""):
+        small = joiner.join([unit] * (2**16 // (len(unit) + 1)))
+        big = joiner.join([small] * 8)
+        repeat = max(1, int(0.01 / max(timed(small, 1), 1e-6)))
+        ratio = timed(big, repeat) / timed(small, repeat)
+        assert ratio < 32, (joiner, ratio)
