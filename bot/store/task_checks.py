@@ -52,7 +52,9 @@ class SqlTaskChecks:
         ]
 
     def latest(self) -> dict[str, bool]:
-        """Each criterion's state as last stored (one row each, whatever the history's length)."""
-        newest = select(func.max(_T.id)).group_by(_T.criterion)
-        query = select(_T.criterion, _T.checked).where(_T.id.in_(newest))
+        """Each criterion's newest state by its time (GitHub may deliver edits out of order)."""
+        order = (_T.at.desc(), _T.id.desc())
+        rank = func.row_number().over(partition_by=_T.criterion, order_by=order).label("rank")
+        ranked = select(_T.criterion, _T.checked, rank).subquery()
+        query = select(ranked.c.criterion, ranked.c.checked).where(ranked.c.rank == 1)
         return {r.criterion: bool(r.checked) for r in self.session.execute(query)}

@@ -145,6 +145,22 @@ def test_checks_by_edit_are_credited_to_their_editor_at_the_issue_s_update_time(
     assert "(task list of the tracking issue)" in page.text
 
 
+def test_edits_delivered_out_of_order_are_judged_by_their_time(
+    site: tuple[httpx.Client, str],
+) -> None:
+    client, url = site
+    alerts_on = checked(PLAN, ALERTS)
+    # GitHub does not promise order: bob's later uncheck arrives before alice's check.
+    edit(client, url, "o2", old=alerts_on, new=PLAN, by="bob", at="2026-11-19T11:00:00Z")
+    edit(client, url, "o1", old=PLAN, new=alerts_on, by="alice", at="2026-11-18T10:00:00Z")
+    alerts = verdicts(client, "2026-W47")["monitoring-alerts"]
+    assert (alerts["status"], alerts["evidence"]) == ("not met", "unchecked by @bob on 2026-11-19")
+    assert [r for r in task_rows(url) if r[0] == "monitoring-alerts"] == [
+        ("monitoring-alerts", False, "bob"),
+        ("monitoring-alerts", True, "alice"),
+    ]
+
+
 def test_a_title_edit_and_an_edit_by_the_bot_itself(site: tuple[httpx.Client, str]) -> None:
     client, url = site
     # A title edit carries no old body: the body's state is recorded, who checked it unknown.
