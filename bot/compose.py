@@ -20,12 +20,18 @@ from sqlalchemy import Engine
 
 from bot.config import Settings, ensure_data_dir
 from bot.core.artifacts import Limits
-from bot.core.criteria import Criterion, load_criteria
+from bot.core.criteria import Criterion, load_criteria, task_phrases
 from bot.core.errors import TriageError
 from bot.core.knowledge import KnowledgeBase, load_knowledge
-from bot.ports import GitHubGateway, IssueStateReader, Latencies, ReportsUowFactory
+from bot.ports import (
+    GitHubGateway,
+    IssueBodyReader,
+    IssueStateReader,
+    Latencies,
+    ReportsUowFactory,
+)
 from bot.services.ingest import IngestOptions, IngestResult
-from bot.services.issue_sync import refresh_issue_states
+from bot.services.issue_sync import refresh_issue_states, refresh_task_checks
 from bot.services.outbox import OutboxSender, SenderConfig
 from bot.services.rejudge import rejudge_knowledge
 from bot.services.run_meta import RunMeta
@@ -159,6 +165,8 @@ class Components:
             artifact_max_bytes=s.artifact_max_bytes,
             limits=Limits(max_total=s.max_report_bytes, max_member=s.max_report_bytes),
             link_confirm_threshold=s.link_confirm_threshold,
+            tracking_issue=s.report_issue,
+            task_phrases=tuple(task_phrases(self.criteria).items()),
         )
 
     def webhook_ports(self, gateway: GitHubGateway | None = None) -> WebhookPorts:
@@ -236,7 +244,8 @@ class Components:
         return None
 
     def refresh_issue_states(self) -> None:
-        """Read the known issues' state from GitHub (at start, then periodically)."""
+        """Read the known issues' state and the tracking issue's task list from GitHub."""
+        self.refresh_task_checks()
         reader = self.issue_reader()
         if reader is None:
             return
@@ -247,6 +256,28 @@ class Components:
             log.exception("known issue state refresh failed")
             return
         log.info("read the state of %d known issue(s) from GitHub", done)
+
+    def refresh_task_checks(self) -> None:
+        """Read the tracking issue's task list (with the issue states' refresh)."""
+        reader = next(
+            (
+                c
+                for c in (self.gateway, getattr(self.gateway, "reads", None))
+                if isinstance(c, IssueBodyReader)
+            ),
+            None,
+        )
+        phrases = task_phrases(self.criteria)
+        if reader is None or not phrases:
+            return
+        try:
+            done = refresh_task_checks(
+                self.uow, reader, self.settings.report_issue, phrases, now=self.clock()
+            )
+        except Exception:  # tried again at the next interval; the service keeps serving
+            log.exception("tracking issue task list refresh failed")
+            return
+        log.info("task list of #%d: %d change(s) stored", self.settings.report_issue, done)
 
     def sender(self, *, sleep: Callable[[float], object] | None = None) -> OutboxSender:
         """The outbox sender on this database and the process-wide gateway."""

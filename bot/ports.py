@@ -656,6 +656,7 @@ class ReportsUnitOfWork(Protocol):
 
     reports: ReportRepository
     outbox: Outbox
+    tasks: TaskCheckRepository
 
     def __enter__(self) -> Self: ...
 
@@ -690,3 +691,53 @@ class Latencies:
     ingest: Latency | None = None
     webhook_delivery: Latency | None = None
     outbox_send: Latency | None = None
+
+
+# --- task criteria: checks on the tracking issue's task list ---------------------------------
+
+from bot.core.tasklist import TaskCheck  # noqa: E402
+
+
+class TaskCheckRepository(Protocol):
+    """The task criteria's checked states, appended in the unit of work's transaction."""
+
+    def add(self, *, checks: Sequence[TaskCheck]) -> None: ...
+
+    def history(self) -> list[TaskCheck]:
+        """Every stored check, oldest first."""
+        ...
+
+    def latest(self) -> dict[str, bool]:
+        """Each criterion's latest state (criteria never seen are absent)."""
+        ...
+
+
+class TaskUnitOfWork(Protocol):
+    """A transaction holding the task checks."""
+
+    @property
+    def tasks(self) -> TaskCheckRepository: ...
+
+    def __enter__(self) -> Self: ...
+
+    def __exit__(self, *exc: object) -> None: ...
+
+    def commit(self) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class IssueBody:
+    """An issue's Markdown body and when it last changed."""
+
+    number: int
+    body: str
+    updated_at: datetime
+
+
+@runtime_checkable
+class IssueBodyReader(Protocol):
+    """Reads one issue's body from GitHub (the real gateway has it; dry runs do not)."""
+
+    def issue_body(self, number: int) -> IssueBody | None:
+        """Return the issue's body; None when GitHub has no such issue."""
+        ...

@@ -14,8 +14,9 @@ from typing import Any
 from bot.core.errors import KnowledgeError, TriageError
 from bot.core.model import Phase
 from bot.core.objective import Objective
+from bot.core.tasklist import BEFORE_TRACKING, TaskCheck
 
-KINDS = ("no_failures", "reports_daily", "pass_rate", "objective", "known_issue_trend")
+KINDS = ("no_failures", "reports_daily", "pass_rate", "objective", "known_issue_trend", "task")
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 _TOKEN = re.compile(r"\s*(\(|\)|[^\s()]+)")
 Predicate = Callable[[str], bool]
@@ -40,6 +41,7 @@ class Criterion:
     exception: re.Pattern[str] | None = None
     threshold: float = 0.0
     min_runs_per_day: int = 1
+    task: str | None = None  # kind task: a phrase a task item of the tracking issue contains
     matches: Predicate = field(default=lambda _: True, compare=False, repr=False)
 
 
@@ -72,6 +74,8 @@ class WeekFacts:
     known_last_week: Mapping[int, int]
     objective: Objective | None
     first_run_day: date | None = None  # the suite's first run, in the report's zone
+    # Task criteria: each one's item of the tracking issue as of the week's end, by criterion id.
+    tasks: Mapping[str, TaskCheck] = field(default_factory=dict)
 
     @property
     def runs(self) -> int:
@@ -84,6 +88,7 @@ class Verdict:
     criterion: Criterion
     status: Status
     evidence: str
+    check: TaskCheck | None = None  # a task criterion's item as of the week's end
 
 
 # --- keyword selections ---------------------------------------------------------------------
@@ -171,7 +176,7 @@ def _criterion(where: str, raw: Any) -> Criterion:
     if not isinstance(raw, dict):
         raise _fail(where, "must be a table")
     allowed = {"id", "title", "kind", "select", "phases", "message", "exception"}
-    allowed |= {"threshold", "min_runs_per_day"}
+    allowed |= {"threshold", "min_runs_per_day", "task"}
     for key in raw:
         if key not in allowed:
             raise _fail(f"{where}.{key}", "unknown field")
@@ -206,11 +211,27 @@ def _criterion(where: str, raw: Any) -> Criterion:
         exception=_regex(f"{where}.exception", raw.get("exception")),
         threshold=float(threshold),
         min_runs_per_day=per_day,
+        task=_task(where, kind, raw.get("task")),
         matches=matches,
     )
     if kind == "no_failures" and not (select or phases or criterion.message or criterion.exception):
         raise _fail(where, "a no_failures criterion needs select, phases, message or exception")
     return criterion
+
+
+def _task(where: str, kind: str, task: Any) -> str | None:
+    if kind != "task":
+        if task is not None:
+            raise _fail(f"{where}.task", "only a task criterion has a task phrase")
+        return None
+    if not isinstance(task, str) or not 3 <= len(task.strip()) <= 200:
+        raise _fail(f"{where}.task", "a task criterion needs a phrase of 3 to 200 characters")
+    return " ".join(task.split())
+
+
+def task_phrases(criteria: Sequence[Criterion]) -> dict[str, str]:
+    """Each task criterion's id and the phrase its task item contains."""
+    return {c.id: c.task for c in criteria if c.task is not None}
 
 
 def parse_criteria(text: str, *, source: str) -> tuple[Criterion, ...]:
@@ -343,12 +364,34 @@ def _known_trend(c: Criterion, facts: WeekFacts) -> tuple[Status, str]:
     return (Status.NOT_MET if rising else Status.MET), "; ".join(parts)
 
 
+def _task_verdict(c: Criterion, facts: WeekFacts) -> tuple[Status, str]:
+    check = facts.tasks.get(c.id)
+    if check is None:
+        return Status.NO_DATA, (
+            f"no task item containing {c.task!r} seen on the tracking issue by then: "
+            f"add `- [ ] {c.task}` to its task list"
+        )
+    day = f"{check.at:%Y-%m-%d}"
+    if check.by is not None:
+        verb = "checked" if check.checked else "unchecked"
+        evidence = f"{verb} by @{check.by} on {day}"
+    elif check.source == BEFORE_TRACKING:
+        evidence = f"{'checked' if check.checked else 'not checked'} before tracking began"
+    else:
+        state = "checked" if check.checked else "unchecked"
+        evidence = f"{state}, by whom unknown (the edit was not seen), first seen on {day}"
+    if check.checked:
+        return Status.MET, evidence
+    return Status.NOT_MET, evidence if check.by is not None else "not checked yet"
+
+
 _EVALUATORS = {
     "no_failures": _no_failures,
     "reports_daily": _reports_daily,
     "pass_rate": _pass_rate,
     "objective": _objective,
     "known_issue_trend": _known_trend,
+    "task": _task_verdict,
 }
 
 
@@ -360,5 +403,6 @@ def evaluate(criteria: Sequence[Criterion], facts: WeekFacts) -> list[Verdict]:
             verdicts.append(Verdict(c, Status.NO_DATA, "no runs this week"))
             continue
         status, evidence = _EVALUATORS[c.kind](c, facts)
-        verdicts.append(Verdict(c, status, evidence))
+        check = facts.tasks.get(c.id) if c.kind == "task" else None
+        verdicts.append(Verdict(c, status, evidence, check))
     return verdicts

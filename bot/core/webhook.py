@@ -61,6 +61,9 @@ class IssueEvent:
     title: str
     updated_at: datetime | None = None
     installation_id: int | None = None
+    body: str = ""
+    previous_body: str | None = None  # an edit's `changes.body.from`: None when the body stayed
+    sender: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,7 +196,29 @@ def parse_issue(data: dict[str, Any]) -> IssueEvent:
         title=_str(issue, "title", optional=True),
         updated_at=_time(issue, "updated_at"),
         installation_id=_installation(data),
+        body=_str(issue, "body", optional=True),
+        previous_body=_previous_body(data),
+        sender=_sender(data),
     )
+
+
+def _sender(data: dict[str, Any]) -> str | None:
+    """Return `sender.login`; a delivery without one still carries its issue's state."""
+    sender = data.get("sender")
+    login = sender.get("login") if isinstance(sender, dict) else None
+    return login if isinstance(login, str) and login else None
+
+
+def _previous_body(data: dict[str, Any]) -> str | None:
+    """Return an `edited` delivery's old body (`changes.body.from`), if the body changed."""
+    changes = data.get("changes")
+    old = changes.get("body") if isinstance(changes, dict) else None
+    if not isinstance(old, dict) or "from" not in old:
+        return None
+    value = old["from"]
+    if value is None:
+        return ""  # the body was empty
+    return value if isinstance(value, str) else None
 
 
 def parse_comment(data: dict[str, Any]) -> CommentEvent:

@@ -142,7 +142,9 @@ def _checklist(verdicts: Sequence[Verdict]) -> list[str]:
     for v in verdicts:
         mark = _ICONS[v.status]
         evidence = md_spans(v.evidence, 400)
-        lines.append(f"- {mark} **{v.criterion.title}** — {v.status.value}: {evidence}")
+        # A criterion no test measures: a person checks it on the tracking issue.
+        where = " (task list)" if v.criterion.kind == "task" else ""
+        lines.append(f"- {mark} **{v.criterion.title}**{where} — {v.status.value}: {evidence}")
     return lines
 
 

@@ -16,7 +16,14 @@ from bot.core.errors import TriageError
 from bot.github.auth import TIMEOUT_S, app_bot_login, build_client, credentials
 from bot.github.dryrun import DryRunGateway, ReadThroughDryRun
 from bot.github.errors import mapped
-from bot.ports import ArtifactInfo, CommentRef, GitHubError, GitHubGateway, IssueState
+from bot.ports import (
+    ArtifactInfo,
+    CommentRef,
+    GitHubError,
+    GitHubGateway,
+    IssueBody,
+    IssueState,
+)
 
 # GitHub's documented media type; PyGithub itself sends Accept: */* on JSON calls.
 ACCEPT = {"Accept": "application/vnd.github+json"}
@@ -182,6 +189,19 @@ class PyGithubGateway:
                 )
             )  # fmt: skip
         return found
+
+    def issue_body(self, number: int) -> IssueBody | None:
+        """Read one issue's Markdown body (the tracking issue's task list); None if absent."""
+        try:
+            with mapped("get issue"):
+                _, data = self._json("GET", f"{self._base}/issues/{int(number)}")
+        except GitHubError as exc:
+            if exc.status in (404, 410):
+                return None
+            raise
+        body = data.get("body")
+        when = _parse_time(data.get("updated_at") or data.get("created_at"))
+        return IssueBody(int(data["number"]), body if isinstance(body, str) else "", when)
 
     def bot_login(self) -> str:
         """Return the login this gateway writes as (asked of GitHub once)."""

@@ -6,7 +6,15 @@ import logging
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 
-from bot.ports import GitHubError, IssueState, IssueStateReader, UnitOfWork
+from bot.ports import (
+    GitHubError,
+    IssueBodyReader,
+    IssueState,
+    IssueStateReader,
+    TaskUnitOfWork,
+    UnitOfWork,
+)
+from bot.services.task_checks import record_read
 
 log = logging.getLogger(__name__)
 
@@ -56,3 +64,32 @@ def _changed_at(state: IssueState, stored: IssueState | None, now: datetime) -> 
     if stored is None:
         return EPOCH
     return stored.updated_at if stored.state == "open" else now
+
+
+def refresh_task_checks(
+    uow: Callable[[], TaskUnitOfWork],
+    reader: IssueBodyReader,
+    issue: int,
+    phrases: Mapping[str, str],
+    *,
+    now: datetime,
+) -> int:
+    """Read the tracking issue's task list and store the states that differ; return how many.
+
+    The webhook's edits are the fast path and say who checked an item; this read makes the
+    current state known even when edits were missed (then who and when are unknown).
+    """
+    if not phrases:
+        return 0
+    try:
+        found = reader.issue_body(issue)
+    except GitHubError as exc:
+        log.warning("reading the tracking issue #%d from GitHub failed: %s", issue, exc.message)
+        return 0
+    if found is None:
+        log.warning("the tracking issue #%d is not on GitHub: task criteria stay unknown", issue)
+        return 0
+    with uow() as tx:
+        checks = record_read(tx.tasks, phrases, body=found.body, at=now)
+        tx.commit()
+    return len(checks)

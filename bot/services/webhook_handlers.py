@@ -19,6 +19,7 @@ from bot.core.webhook import (
     parse_command,
 )
 from bot.services.run_meta import RunMeta
+from bot.services.task_checks import record_edit
 from bot.services.webhook_commands import run_command, store_issue_state
 from bot.services.webhook_ports import WRITE_ROLES, DeliveryUnitOfWork, WebhookConfig, WebhookPorts
 from bot.services.webhook_registry import Apply, Step, registry
@@ -77,17 +78,38 @@ def handle_workflow_run(event: WorkflowRunEvent, ports: WebhookPorts, now: datet
     return f"no report artifact in workflow run {event.run_id}: {detail}"
 
 
-@registry.on("issues", "closed", "reopened", "edited", inline=True)
+def _store_state(
+    uow: DeliveryUnitOfWork, event: IssueEvent, ports: WebhookPorts, now: datetime
+) -> str:
+    known = store_issue_state(
+        uow, ports.known(), issue=event.number, state=event.state,
+        reason=event.state_reason, updated_at=event.updated_at or now,
+    )  # fmt: skip
+    verdict = "stored" if known else "not a known issue"
+    return f"issue #{event.number} {event.state}: {verdict}"
+
+
+@registry.on("issues", "closed", "reopened", inline=True)
 def handle_issue(event: IssueEvent, ports: WebhookPorts, now: datetime) -> Step:
     """Store a known issue's state so later matches are known or recurred."""
+    return lambda uow: _store_state(uow, event, ports, now)
+
+
+@registry.on("issues", "edited", inline=True)
+def handle_issue_edited(event: IssueEvent, ports: WebhookPorts, now: datetime) -> Step:
+    """Store the issue's state; on the tracking issue, record which task items changed."""
+    config = ports.config
 
     def apply(uow: DeliveryUnitOfWork) -> str:
-        known = store_issue_state(
-            uow, ports.known(), issue=event.number, state=event.state,
-            reason=event.state_reason, updated_at=event.updated_at or now,
+        outcome = _store_state(uow, event, ports, now)
+        if event.number != config.tracking_issue or not config.task_phrases:
+            return outcome
+        checks = record_edit(
+            uow.tasks, dict(config.task_phrases), old=event.previous_body, new=event.body,
+            by=event.sender, at=event.updated_at or now,
         )  # fmt: skip
-        verdict = "stored" if known else "not a known issue"
-        return f"issue #{event.number} {event.state}: {verdict}"
+        done = ", ".join(f"{c.criterion} {'checked' if c.checked else 'unchecked'}" for c in checks)
+        return f"{outcome}; task list: {done or 'no change'}"
 
     return apply
 

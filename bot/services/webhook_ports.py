@@ -10,7 +10,7 @@ from typing import Protocol
 from bot.core.artifacts import Limits
 from bot.core.comment_policy import PolicyConfig
 from bot.core.knowledge import KnowledgeBase
-from bot.ports import GitHubGateway, Latency, UnitOfWork
+from bot.ports import GitHubGateway, Latency, TaskCheckRepository, UnitOfWork
 from bot.services.ingest import IngestOptions
 
 WRITE_ROLES = frozenset({"admin", "maintain", "write"})
@@ -29,6 +29,9 @@ class WebhookConfig:
     max_attempts: int = 5
     # `/triage link` asks for --confirm past this many stored failures.
     link_confirm_threshold: int = 200
+    # The tracking issue, whose task list the task criteria (id -> phrase) are read from.
+    tracking_issue: int | None = None
+    task_phrases: tuple[tuple[str, str], ...] = ()
 
 
 class ClaimedDelivery(Protocol):
@@ -110,6 +113,9 @@ class DeliveryUnitOfWork(UnitOfWork, Protocol):
 
     @property
     def deliveries(self) -> Deliveries: ...
+
+    @property
+    def tasks(self) -> TaskCheckRepository: ...
 
 
 @dataclass(frozen=True, slots=True)

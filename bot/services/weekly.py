@@ -11,6 +11,7 @@ from bot.config import WEEKDAYS, Settings
 from bot.core.criteria import Criterion, Verdict, evaluate
 from bot.core.errors import TriageError
 from bot.core.intents import CreateIssue, Intent, PostComment
+from bot.core.tasklist import TaskCheck, check_at
 from bot.core.weekly import IsoWeek, WeeklyReport, last_complete_week, render_markdown, report_title
 from bot.ports import ReportRepository
 from bot.services.objective import UnknownSuiteError, UowFactory, objective_of, report_tz
@@ -28,8 +29,13 @@ def build_report(
     now: datetime,
     settings: Settings,
     criteria: Sequence[Criterion],
+    tasks: Sequence[TaskCheck] = (),
 ) -> WeeklyReport:
-    """Gather one week of one suite and judge the criteria on it."""
+    """Gather one week of one suite and judge the criteria on it.
+
+    `tasks` is the history of the task criteria's checks; each is judged as of the week's end
+    (or now, for a week still running).
+    """
     tz = report_tz(settings)
     start, end = week.bounds(tz)
     at = min(end - timedelta(microseconds=1), now)
@@ -37,7 +43,7 @@ def build_report(
     facts = reports.week_facts(suite=suite, week=week, tz=tz, now=now)
     first = reports.first_run_at(suite=suite)
     first_day = first.astimezone(tz).date() if first is not None else None
-    facts = replace(facts, objective=obj, first_run_day=first_day)
+    facts = replace(facts, objective=obj, first_run_day=first_day, tasks=tasks_at(tasks, at))
     return WeeklyReport(
         suite=suite,
         week=week,
@@ -49,6 +55,16 @@ def build_report(
         daily_pass_rate=reports.daily_pass_rate(suite=suite, start=start, end=end, tz=tz),
         issue_titles=reports.issue_titles(),
     )
+
+
+def tasks_at(history: Sequence[TaskCheck], at: datetime) -> dict[str, TaskCheck]:
+    """Each task criterion's newest check at or before `at`."""
+    per_criterion: dict[str, list[TaskCheck]] = {}
+    for check in history:
+        per_criterion.setdefault(check.criterion, []).append(check)
+    later = at + timedelta(microseconds=1)
+    found = {cid: check_at(checks, later) for cid, checks in per_criterion.items()}
+    return {cid: check for cid, check in found.items() if check is not None}
 
 
 def report_intent(report: WeeklyReport, body: str, settings: Settings) -> Intent:
@@ -72,8 +88,9 @@ def render_week(
     """Render one week's report as Markdown without posting it."""
     with uow() as tx:
         report = build_report(
-            tx.reports, suite=suite, week=week, now=now, settings=settings, criteria=criteria
-        )
+            tx.reports, suite=suite, week=week, now=now, settings=settings, criteria=criteria,
+            tasks=tx.tasks.history(),
+        )  # fmt: skip
         return render_markdown(report)
 
 
@@ -91,8 +108,9 @@ def judge_week(
         if suite not in tx.reports.suites():
             raise UnknownSuiteError("unknown_suite", f"no run of suite {suite!r} was ever ingested")
         report = build_report(
-            tx.reports, suite=suite, week=week, now=now, settings=settings, criteria=criteria
-        )
+            tx.reports, suite=suite, week=week, now=now, settings=settings, criteria=criteria,
+            tasks=tx.tasks.history(),
+        )  # fmt: skip
         return list(report.verdicts)
 
 
@@ -120,8 +138,9 @@ def post_week(
         if not tx.reports.claim_week(suite=suite, week=str(week), now=now):
             return False
         report = build_report(
-            tx.reports, suite=suite, week=week, now=now, settings=settings, criteria=criteria
-        )
+            tx.reports, suite=suite, week=week, now=now, settings=settings, criteria=criteria,
+            tasks=tx.tasks.history(),
+        )  # fmt: skip
         tx.outbox.enqueue([report_intent(report, render_markdown(report), settings)], now=now)
         tx.commit()
         return True

@@ -14,9 +14,10 @@ from sqlmodel import Field, Session, SQLModel
 from bot.core.criteria import FailureGroup, WeekFacts
 from bot.core.objective import ObjectiveInputs, Regression, window_start_time
 from bot.core.weekly import ClusterLine, FlakyLine, IsoWeek
-from bot.ports import ReportRepository, ReportsUowFactory, RunLine
+from bot.ports import ReportRepository, ReportsUowFactory, RunLine, TaskCheckRepository
 from bot.store import tables
 from bot.store.outbox import OutboxRepository
+from bot.store.task_checks import SqlTaskChecks
 from bot.store.uow import OutboxFactory, SessionUnitOfWork
 
 _R = tables.Run.__table__.c  # type: ignore[attr-defined]
@@ -291,6 +292,7 @@ class SqlReportsUnitOfWork(SessionUnitOfWork):
     """A session holding the report repository and the outbox in one transaction."""
 
     reports: ReportRepository
+    tasks: TaskCheckRepository
 
     def __init__(
         self, engine: Engine, *, write: bool = False, outbox: OutboxFactory | None = None
@@ -300,6 +302,7 @@ class SqlReportsUnitOfWork(SessionUnitOfWork):
     def bind(self, session: Session) -> None:
         """Build the report repository on the session."""
         self.reports = SqlReportRepository(session)
+        self.tasks = SqlTaskChecks(session)
 
 
 def uow_factory(engine: Engine, *, outbox: OutboxFactory | None = None) -> ReportsUowFactory:

@@ -187,3 +187,23 @@ class ManualLink(SQLModel, table=True):
     pattern: str = Field(sa_type=Text)
     created_by: str
     at: datetime = _dt()
+
+
+class TaskCheckRow(SQLModel, table=True):
+    """A task criterion's item on the tracking issue changed state: checked or not, by whom, when.
+
+    Appended, never updated: the rows are the item's history, and a weekly report judges the
+    state as of its week's end. `by` is None when GitHub did not say who (the first read of the
+    issue, or an edit whose delivery was missed).
+    """
+
+    __tablename__ = "task_checks"
+    __table_args__ = (Index("ix_task_checks_criterion_at", "criterion", "at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    criterion: str
+    checked: bool
+    by: str | None = None
+    at: datetime = _dt()
+    item: str = Field(default="", sa_type=Text)
+    source: str  # webhook, issue read or before tracking

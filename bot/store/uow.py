@@ -29,6 +29,7 @@ from bot.store.judgements import SqlJudgements
 from bot.store.links import SqlIssueStates, SqlLinks, SqlReadModels
 from bot.store.outbox import OutboxRepository
 from bot.store.runs import SqlFailures, SqlRuns
+from bot.store.task_checks import SqlTaskChecks
 from bot.store.verdicts import SqlVerdictHistory
 from bot.store.writeback import SqlWritebackHistory
 
@@ -97,6 +98,7 @@ class SqlUnitOfWork(SessionUnitOfWork):
     judgements: JudgementRepository
     identities: RunIdentityRepository
     verdicts: SqlVerdictHistory
+    tasks: SqlTaskChecks
 
     def __init__(
         self, engine: Engine, *, write: bool = True, outbox: OutboxFactory | None = None
@@ -117,6 +119,7 @@ class SqlUnitOfWork(SessionUnitOfWork):
         self.judgements = SqlJudgements(session)
         self.identities = SqlRunIdentities(session)
         self.verdicts = SqlVerdictHistory(session)
+        self.tasks = SqlTaskChecks(session)
 
 
 def unit_of_work_factory(engine: Engine, *, write: bool = True) -> Callable[[], SqlUnitOfWork]:

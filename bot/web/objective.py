@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 
 from bot.core.errors import TriageError
 from bot.core.objective import Objective
+from bot.core.tasklist import TaskCheck
 from bot.core.timeutil import as_utc
 from bot.core.weekly import MAX_YEAR, MIN_YEAR, IsoWeek, last_complete_week
 from bot.services.objective import UnknownSuiteError, objective, report_tz
@@ -125,6 +126,28 @@ def get_objective(
     return objective_out(obj)
 
 
+class TaskCheckOut(BaseModel):
+    """A task criterion's item on the tracking issue, as of the week's end."""
+
+    item: str = Field(examples=["Monitoring alerts for staging test health implemented"])
+    checked: bool = Field(examples=[True])
+    by: str | None = Field(
+        description="who checked or unchecked it; null when GitHub did not say (the item was "
+        "already so when tracking began, or the edit's delivery was missed)",
+        examples=["alice"],
+    )
+    at: datetime = Field(
+        description="the issue's updated_at of the edit; for a null `by`, when it was first seen",
+        examples=["2026-11-28T14:02:11Z"],
+    )
+
+
+def _task_out(check: TaskCheck | None) -> TaskCheckOut | None:
+    if check is None:
+        return None
+    return TaskCheckOut(item=check.item, checked=check.checked, by=check.by, at=check.at)
+
+
 class VerdictOut(BaseModel):
     id: str = Field(examples=["pass-chat"])
     title: str = Field(examples=["chat tests pass at least 95% of the time"])
@@ -132,6 +155,9 @@ class VerdictOut(BaseModel):
     status: str = Field(description="met, not met or no data", examples=["not met"])
     evidence: str = Field(
         examples=["71.4% passed (4 failed of 14 test runs, 2 tests); threshold 95%"]
+    )
+    task: TaskCheckOut | None = Field(
+        default=None, description="kind task: the tracking issue's task item behind the verdict"
     )
 
 
@@ -188,6 +214,7 @@ def get_criteria(
                 kind=v.criterion.kind,
                 status=v.status.value,
                 evidence=v.evidence,
+                task=_task_out(v.check),
             )
             for v in verdicts
         ],

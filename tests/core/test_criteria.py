@@ -15,6 +15,7 @@ from bot.core.criteria import (
     evaluate,
     load_criteria,
     parse_criteria,
+    task_phrases,
 )
 from bot.core.errors import KnowledgeError, TriageError
 from bot.core.objective import ObjectiveInputs, compute
@@ -46,7 +47,15 @@ def test_bad_keyword_expressions(expr: str) -> None:
 def test_shipped_criteria_load() -> None:
     criteria = load_criteria(ROOT / "knowledge" / "criteria.toml")
     kinds = {c.kind for c in criteria}
-    assert kinds == {"no_failures", "reports_daily", "pass_rate", "objective", "known_issue_trend"}
+    assert kinds == {
+        "no_failures", "reports_daily", "pass_rate", "objective", "known_issue_trend", "task",
+    }  # fmt: skip
+    # The plan's criteria no test can measure, each tied to an item of its task list.
+    assert {c.id: c.task for c in criteria if c.kind == "task"} == {
+        "docs-fixture-patterns": "documentation updated",
+        "monitoring-alerts": "monitoring alerts",
+        "deployment-confidence": "deployment confidence",
+    }
     assert {c.select for c in criteria if c.kind == "pass_rate"} == {
         "chat",
         "websocket",
@@ -82,6 +91,16 @@ def test_shipped_criteria_load() -> None:
         ),
         ('version = 1\n[[criterion]]\nid = "a"\ntitle = "t"\nkind = "no_failures"', "(a)"),
         ("version = [", "invalid TOML"),
+        ('version = 1\n[[criterion]]\nid = "a"\ntitle = "t"\nkind = "task"', "(a).task"),
+        (
+            'version = 1\n[[criterion]]\nid = "a"\ntitle = "t"\nkind = "task"\ntask = "  x "',
+            "(a).task",
+        ),
+        (
+            'version = 1\n[[criterion]]\nid = "a"\ntitle = "t"\nkind = "objective"\n'
+            'task = "monitoring alerts"',
+            "(a).task",
+        ),
     ],
 )
 def test_bad_criteria_name_file_and_field(tmp_path: Path, body: str, where: str) -> None:
@@ -91,6 +110,12 @@ def test_bad_criteria_name_file_and_field(tmp_path: Path, body: str, where: str)
         load_criteria(path)
     assert str(path) in info.value.message
     assert where in info.value.message
+
+
+def test_a_task_phrase_is_kept_with_single_spaces() -> None:
+    text = 'version = 1\n[[criterion]]\nid = "a"\ntitle = "t"\nkind = "task"\n'
+    (criterion,) = parse_criteria(text + 'task = " Monitoring \t alerts "', source="x")
+    assert task_phrases([criterion]) == {"a": "Monitoring alerts"}
 
 
 def _facts(**changes: object) -> WeekFacts:

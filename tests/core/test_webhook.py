@@ -84,6 +84,32 @@ def test_parse_workflow_run() -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("extra", "previous", "sender"),
+    [
+        (
+            {"changes": {"body": {"from": "- [ ] a"}}, "sender": {"login": "alice"}},
+            "- [ ] a",
+            "alice",
+        ),
+        ({"changes": {"body": {"from": None}}, "sender": {"login": "alice"}}, "", "alice"),
+        ({"changes": {"title": {"from": "old"}}, "sender": {}}, None, None),
+        ({"changes": {"body": {"from": 7}}, "sender": "alice"}, None, None),
+        ({"changes": [], "sender": {"login": ""}}, None, None),
+        ({}, None, None),
+    ],
+    ids=["body", "empty-body", "title-only", "bad-from", "bad-changes", "none"],
+)
+def test_parse_issue_edit(
+    extra: dict[str, object], previous: str | None, sender: str | None
+) -> None:
+    issue = {"number": 623, "state": "open", "title": "Plan", "body": "- [x] a"}
+    body = json.dumps({"action": "edited", "issue": issue, **extra}).encode()
+    parsed = parse_event("issues", body)
+    assert isinstance(parsed, IssueEvent)
+    assert (parsed.body, parsed.previous_body, parsed.sender) == ("- [x] a", previous, sender)
+
+
 def test_parse_issue_and_comment() -> None:
     issue = {"number": 7, "state": "closed", "state_reason": "completed", "title": "Redis"}
     parsed = parse_event("issues", json.dumps({"action": "closed", "issue": issue}).encode())

@@ -12,6 +12,8 @@ from bot.core.weekly import IsoWeek
 from bot.web.pages.html import link, page, section, table
 
 STATUS_CLASS = {"met": "met", "not met": "unmet"}
+# Criteria no test measures: a person checks them on the tracking issue's task list.
+TASK_NOTE = ' <span class="muted">(task list of the tracking issue)</span>'
 
 
 def _week_href(suite: str, week: IsoWeek) -> str:
@@ -33,7 +35,7 @@ def render_criteria(
         weeks += ", " + link(_week_href(suite, current), f"this week so far ({current})")
     rows = [
         [
-            escape(v.criterion.title),
+            escape(v.criterion.title) + (TASK_NOTE if v.criterion.kind == "task" else ""),
             f'<span class="{STATUS_CLASS.get(v.status.value, "muted")}">'
             f"{escape(v.status.value)}</span>",
             escape(v.evidence),
