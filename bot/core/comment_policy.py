@@ -8,6 +8,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from bot.core.clusters import strip_exception
+from bot.core.commit_verdict import VerdictTarget
 from bot.core.criteria import plural
 from bot.core.intents import CreateIssue, Intent, PostComment, SetIssueState, UpsertComment
 from bot.core.redact import redact
@@ -36,6 +37,8 @@ class PolicyConfig:
     stale_issue_days: int = 14
     file_new_issues: bool = False
     new_issue_min_runs: int = 3
+    # Show each run's verdict on its commit (a check run or a status); None: off.
+    commit_verdict: VerdictTarget | None = None
 
     def for_issue(self, overrides: Mapping[str, object]) -> PolicyConfig:
         """Apply a known issue's [comments] overrides."""

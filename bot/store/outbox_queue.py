@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from bot.ports import OutboxItem, OutboxQueue, OutboxStats, Requeued
+from bot.ports import CheckRunRecords, OutboxItem, OutboxQueue, OutboxStats, Requeued
 from bot.store.engine import IMMEDIATE
 from bot.store.outbox import OutboxRepository
 from bot.store.outbox_dead import requeue, revive_dead
@@ -93,6 +93,21 @@ class SqlOutboxQueue:
         with self._repo() as repo:
             repo.drop_comment_record(issue, marker)
 
+    def check_run_id(self, run_id: int, name: str) -> int | None:
+        """Read the check run of a run's verdict."""
+        with self._repo(write=False) as repo:
+            return repo.check_run_id(run_id, name)
+
+    def save_check_run(self, run_id: int, name: str, *, check_run_id: int, now: datetime) -> None:
+        """Remember the check run of a run's verdict."""
+        with self._repo() as repo:
+            repo.save_check_run(run_id, name, check_run_id=check_run_id, now=now)
+
+    def drop_check_run(self, run_id: int, name: str, *, now: datetime) -> None:
+        """Forget a check run GitHub answered 404 for."""
+        with self._repo() as repo:
+            repo.drop_check_run(run_id, name, now=now)
+
     def stats(self, *, dead_limit: int = 50) -> OutboxStats:
         """Count rows per state."""
         with self._repo(write=False) as repo:
@@ -100,3 +115,4 @@ class SqlOutboxQueue:
 
 
 _PORT_CHECK: type[OutboxQueue] = SqlOutboxQueue  # mypy checks the class against the port
+_RECORDS_CHECK: type[CheckRunRecords] = SqlOutboxQueue
