@@ -172,9 +172,36 @@ def judge_with_suspects(
     rows = uow.failures.for_run(run_id=stored.id)
     verdict = judge_run(_judged(r) for r in rows if r.outcome != Outcome.FLAKY.value)
     news = [f.nodeid for f in verdict.deciding if f.classification is Classification.NEW]
-    news = list(dict.fromkeys(news))[:SUSPECTS_MAX]
+    return verdict, suspects_of(uow, stored, news)
+
+
+def suspects_by_fingerprint(uow: UnitOfWork, *, run_id: int) -> dict[str, list[SuspectRange]]:
+    """Where each unmatched failure of a run started, grouped by fingerprint (filed issues)."""
+    stored = uow.runs.get(run_id=run_id)
+    if stored is None:
+        return {}
+    rows = [
+        r
+        for r in uow.failures.for_run(run_id=run_id)
+        if r.known_issue is None and r.outcome != Outcome.FLAKY.value and r.fingerprint
+    ]
+    ranges = {s.nodeid: s for s in suspects_of(uow, stored, [r.nodeid for r in rows])}
+    found: dict[str, list[SuspectRange]] = {}
+    for row in rows:
+        suspect = ranges.get(row.nodeid)
+        group = found.setdefault(row.fingerprint, [])
+        if suspect is not None and suspect not in group:
+            group.append(suspect)
+    return found
+
+
+def suspects_of(
+    uow: UnitOfWork, stored: RunRecord, nodeids: Sequence[str]
+) -> tuple[SuspectRange, ...]:
+    """Where each of the run's failing tests started (at most SUSPECTS_MAX tests)."""
+    news = list(dict.fromkeys(nodeids))[:SUSPECTS_MAX]
     if not news:
-        return verdict, ()
+        return ()
     run = stored.run
     before = uow.runs.previous(
         suite=run.suite, environment=run.environment, before=run.started_at,
@@ -206,4 +233,4 @@ def judge_with_suspects(
                     last_passed_commit=commit_of(found.last_passed_run),
                 )
             )
-    return verdict, tuple(suspects)
+    return tuple(suspects)

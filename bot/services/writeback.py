@@ -8,12 +8,13 @@ from datetime import datetime
 from bot.config import Settings
 from bot.core.comment_policy import PolicyConfig, plan_new_issue, plan_run, plan_stale
 from bot.core.commit_verdict import VerdictTarget
+from bot.core.gate import SuspectRange
 from bot.core.intents import Intent, SetIssueState
 from bot.core.knowledge.base import KnowledgeBase
 from bot.ports import IssueState, IssueStateRepository, Outbox, UnitOfWork, WritebackHistory
 from bot.services.ingest import IngestOptions, IngestResult, ingest_report
 from bot.services.run_meta import RunMeta
-from bot.services.verdict import plan_commit_verdict
+from bot.services.verdict import plan_commit_verdict, suspects_by_fingerprint
 
 NEW_ISSUE_LABELS = ("triage-bot",)
 
@@ -29,6 +30,7 @@ def policy_config(settings: Settings) -> PolicyConfig:
         file_new_issues=settings.file_new_issues,
         new_issue_min_runs=settings.new_issue_min_runs,
         commit_verdict=verdict_target(settings),
+        repository_web=github_web(settings),
     )
 
 
@@ -73,6 +75,7 @@ def plan_after_ingest(
     overrides: Mapping[int, Mapping[str, object]] | None = None,
     states: IssueStateRepository | None = None,
     at: datetime | None = None,
+    suspects: Mapping[str, Sequence[SuspectRange]] | None = None,
 ) -> int:
     """Plan comments for the known issues a new run matched; return how many intents were new.
 
@@ -86,7 +89,9 @@ def plan_after_ingest(
     )
     if config.file_new_issues:
         candidates = history.cluster_candidates(min_runs=config.new_issue_min_runs)
-        intents += plan_new_issue(candidates, config=config, labels=NEW_ISSUE_LABELS)
+        intents += plan_new_issue(
+            candidates, config=config, labels=NEW_ISSUE_LABELS, suspects=suspects
+        )
     if states is not None:
         record_own_states(states, intents, now=now)
     return outbox.enqueue(intents, now=now)
@@ -143,6 +148,11 @@ def ingest_and_plan(
             config=policy,
             overrides=overrides_of(knowledge),
             states=uow.issues,
+            suspects=(
+                suspects_by_fingerprint(uow, run_id=result.run_id)
+                if policy.file_new_issues
+                else None
+            ),
         )
         if policy.commit_verdict is not None:
             plan_commit_verdict(uow, run_id=result.run_id, target=policy.commit_verdict, now=now)

@@ -212,3 +212,22 @@ def test_off_by_default_and_a_run_without_a_commit_gets_nothing(
     assert off == []
     assert without == []
     assert writes == []
+
+
+def test_an_auto_filed_issue_says_where_each_failing_test_started(
+    database_url: str, suite_reports: SuiteReports
+) -> None:
+    settings = {"file_new_issues": True, "new_issue_min_runs": 2}
+    with timeline(database_url, suite_reports, **settings) as tl:
+        green = upload(tl, 0, [], GREEN_SHA)
+        red = upload(tl, 1, ["product"], RED_SHA)
+        upload(tl, 2, ["product"], "c" * 40)
+        tl.drain()
+        filed = [i for i in tl.github.issues.values() if i["user"]["login"] == tl.github.login]
+    (issue,) = filed
+    body = issue["body"]
+    web = f"{tl.github.base_url}/{tl.github.repo}"
+    line = next(x for x in body.splitlines() if x.startswith(f"- `{ORDER}`"))
+    assert f"last passed in run #{green} (`{GREEN_SHA[:10]}`)" in line
+    assert f"first failed in run #{red} (`{RED_SHA[:10]}`)" in line
+    assert f"[compare]({web}/compare/{GREEN_SHA}...{RED_SHA})" in line
