@@ -7,9 +7,11 @@ test reads back what GitHub holds: check runs per commit, statuses per context.
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from copy import deepcopy
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,6 +19,7 @@ from pydantic import SecretStr
 
 from bot.config import Settings
 from bot.github.gateway import make_gateway
+from bot.shipped import DEFAULT_KNOWLEDGE_DIR
 from tests.github.fake_state import app_private_key
 from tests.github.outbox_helpers import FakeClock, sender
 from tests.github_server import Fault, GitHubState
@@ -231,3 +234,50 @@ def test_an_auto_filed_issue_says_where_each_failing_test_started(
     assert f"last passed in run #{green} (`{GREEN_SHA[:10]}`)" in line
     assert f"first failed in run #{red} (`{RED_SHA[:10]}`)" in line
     assert f"[compare]({web}/compare/{GREEN_SHA}...{RED_SHA})" in line
+
+
+SEARCH = "test_staging.py::test_search_latency"
+SEARCH_ISSUE = """
+issue = 1200
+title = "Search backend timeouts in staging"
+category = "infrastructure"
+
+[[rules]]
+id = "search-latency"
+exception = "TimeoutError"
+message = '''search answered after'''
+"""
+
+
+def test_a_knowledge_change_at_restart_edits_the_same_check_run(
+    database_url: str, suite_reports: SuiteReports, tmp_path: Path
+) -> None:
+    settings = _app(commit_verdict="check_run")
+    with timeline(database_url, suite_reports, **settings) as tl:
+        upload(tl, 0, [], GREEN_SHA)
+        upload(tl, 1, ["flaky"], RED_SHA)  # a search time-out nobody knows yet
+        drain(tl)
+        github = tl.github
+        (blocked,) = deepcopy(github.check_runs_on(RED_SHA, NAME))
+    knowledge = tmp_path / "knowledge"
+    shutil.copytree(DEFAULT_KNOWLEDGE_DIR, knowledge)
+    (knowledge / "issues" / "1200-search-latency.toml").write_text(SEARCH_ISSUE)
+    github.add_issue(1200, title="Search backend timeouts in staging")
+    # The service restarts with the changed knowledge base and re-judges what it stored.
+    with timeline(
+        database_url, suite_reports, github=github, knowledge_dir=knowledge, **settings
+    ) as tl:
+        drain(tl)
+        (after,) = tl.github.check_runs_on(RED_SHA, NAME)
+        (green,) = tl.github.check_runs_on(GREEN_SHA, NAME)
+    assert (blocked["conclusion"], blocked["output"]["title"]) == (
+        "failure",
+        "1 failure: 1 new infrastructure failure",
+    )
+    assert f"`{SEARCH}`" in blocked["output"]["summary"]
+    assert after["id"] == blocked["id"]
+    assert (after["conclusion"], after["output"]["title"]) == (
+        "neutral",
+        "1 failure: 1 known (#1200 \u00d71)",
+    )
+    assert green["conclusion"] == "success"
