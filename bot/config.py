@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, field_validator, model_validator
@@ -101,6 +102,10 @@ class Settings(BaseSettings):
     file_new_issues: bool = False
     new_issue_min_runs: int = 3
     issue_refresh_minutes: int = Field(default=60, ge=1)  # known issues' state read from GitHub
+    # Each run's verdict on its commit: a check run (GitHub App) or a commit status (token);
+    # auto picks by the credentials. public_url is the bot's own address, for links back.
+    commit_verdict: Literal["off", "auto", "check_run", "status"] = "off"
+    public_url: str | None = None
 
     # --- objective and weekly report
     objective_days: int = 30

@@ -740,4 +740,86 @@ class IssueBodyReader(Protocol):
 
     def issue_body(self, number: int) -> IssueBody | None:
         """Return the issue's body; None when GitHub has no such issue."""
+
+
+# --- commit verdicts (check runs and commit statuses) -----------------------------------------
+
+from bot.core.intents import SetCommitVerdict  # noqa: E402
+
+
+@dataclass(frozen=True, slots=True)
+class CommitVerdictWrite:
+    """What a check run or commit status shows of a run's verdict."""
+
+    sha: str
+    name: str  # check run name or status context
+    external_id: str  # the run, so a check run can be found again
+    conclusion: str  # success, neutral or failure
+    title: str
+    summary: str
+    details_url: str | None
+
+
+@runtime_checkable
+class CommitVerdictGateway(Protocol):
+    """GitHub's check runs (a GitHub App) and commit statuses (a token), on one repository."""
+
+    def find_check_run(self, sha: str, name: str, external_id: str) -> int | None:
+        """Return the id of the check run on the commit with this name and external id."""
+        ...
+
+    def create_check_run(self, write: CommitVerdictWrite) -> int:
+        """Create a completed check run; return its id."""
+        ...
+
+    def update_check_run(self, check_run_id: int, write: CommitVerdictWrite) -> None:
+        """Bring a check run to the write's conclusion and output (idempotent)."""
+        ...
+
+    def set_commit_status(self, write: CommitVerdictWrite, *, state: str) -> None:
+        """Post a status; the newest one of a context is what GitHub shows."""
+        ...
+
+
+@runtime_checkable
+class CheckRunRecords(Protocol):
+    """The check run each run's verdict was written to, remembered beside the outbox."""
+
+    def check_run_id(self, run_id: int, name: str) -> int | None: ...
+
+    def save_check_run(
+        self, run_id: int, name: str, *, check_run_id: int, now: datetime
+    ) -> None: ...
+
+    def drop_check_run(self, run_id: int, name: str, *, now: datetime) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedVerdict:
+    """The last verdict planned for a run's commit, and how many were planned."""
+
+    intent: SetCommitVerdict
+    digest: str
+    revision: int
+    web: str | None
+    public_url: str | None
+
+
+@runtime_checkable
+class VerdictPlans(Protocol):
+    """The verdicts planned per run, in the unit of work's transaction (an outbox extension)."""
+
+    def planned_verdicts(self, *, run_ids: Collection[int]) -> list[PlannedVerdict]: ...
+
+    def plan_verdict(
+        self,
+        intent: SetCommitVerdict,
+        *,
+        digest: str,
+        web: str | None,
+        public_url: str | None,
+        revision: int,
+        now: datetime,
+    ) -> None:
+        """Enqueue the write and remember it as the run's last planned verdict."""
         ...

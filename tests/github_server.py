@@ -199,6 +199,110 @@ def _download(h: _Handler, s: GitHubState, m: re.Match[str]) -> tuple[int, Any]:
     return 404, {"message": "Not Found"}
 
 
+# --- check runs (GitHub Apps only) and commit statuses --------------------------------------
+
+_CONCLUSIONS = frozenset({"action_required", "cancelled", "failure", "neutral", "success"})
+
+
+def _check_run_fields(h: _Handler, run: dict[str, Any], body: dict[str, Any]) -> bool:
+    """Apply a create's or update's fields to a check run; False when GitHub would answer 422."""
+    status = body.get("status", run.get("status", "queued"))
+    conclusion = body.get("conclusion", run.get("conclusion"))
+    if status not in ("queued", "in_progress", "completed") or (
+        status == "completed" and conclusion not in _CONCLUSIONS
+    ):
+        return False
+    run["status"], run["conclusion"] = status, conclusion
+    for key in ("name", "details_url", "external_id"):
+        if key in body:
+            run[key] = body[key]
+    if "output" in body:
+        output = body["output"]
+        if not isinstance(output, dict) or not {"title", "summary"} <= set(output):
+            return False
+        run["output"] = {**run["output"], **output}
+    run["completed_at"] = _iso(h.state.now()) if status == "completed" else None
+    return True
+
+
+def _app_token(h: _Handler) -> bool:
+    """Only a GitHub App (an installation token) may write check runs."""
+    credential = (h.headers.get("Authorization") or "").partition(" ")[2]
+    return credential in h.state.installation_tokens
+
+
+@_route("POST", R + r"/check-runs")
+def _create_check_run(h: _Handler, s: GitHubState, m: re.Match[str]) -> tuple[int, Any]:
+    if not _app_token(h):
+        return 403, {"message": "Resource not accessible by personal access token"}
+    body = h.body or {}
+    if not isinstance(body.get("name"), str) or not isinstance(body.get("head_sha"), str):
+        return 422, {"message": "Validation Failed"}
+    cid = s.new_id()
+    run: dict[str, Any] = {
+        "id": cid,
+        "head_sha": body["head_sha"],
+        "url": f"{s.base_url}/repos/{s.repo}/check-runs/{cid}",
+        "html_url": f"https://github.test/{s.repo}/runs/{cid}",
+        "external_id": "",
+        "details_url": None,
+        "started_at": _iso(s.now()),
+        "output": {"title": None, "summary": None, "text": None, "annotations_count": 0},
+        "app": {"slug": s.app_slug},
+    }
+    if not _check_run_fields(h, run, body):
+        return 422, {"message": "Validation Failed"}
+    s.check_runs[cid] = run
+    return 201, run
+
+
+@_route("PATCH", R + r"/check-runs/(?P<id>\d+)")
+def _update_check_run(h: _Handler, s: GitHubState, m: re.Match[str]) -> tuple[int, Any]:
+    if not _app_token(h):
+        return 403, {"message": "Resource not accessible by personal access token"}
+    run = s.check_runs.get(int(m["id"]))
+    if run is None:
+        return 404, {"message": "Not Found"}
+    updated = dict(run, output=dict(run["output"]))
+    if not _check_run_fields(h, updated, h.body or {}):
+        return 422, {"message": "Validation Failed"}
+    run.update(updated)
+    return 200, run
+
+
+@_route("GET", R + r"/commits/(?P<ref>[^/]+)/check-runs")
+def _list_check_runs(h: _Handler, s: GitHubState, m: re.Match[str]) -> tuple[int, Any]:
+    found = s.check_runs_on(m["ref"], h.query.get("check_name"))
+    _, page = h.paged(found)  # GitHub pages the list inside an object
+    return 200, {"total_count": len(found), "check_runs": page}
+
+
+@_route("POST", R + r"/statuses/(?P<sha>[0-9a-f]{40})")
+def _create_status(h: _Handler, s: GitHubState, m: re.Match[str]) -> tuple[int, Any]:
+    body = h.body or {}
+    if body.get("state") not in ("error", "failure", "pending", "success"):
+        return 422, {"message": "Validation Failed"}
+    sid = s.new_id()
+    status = {
+        "id": sid,
+        "sha": m["sha"],
+        "state": body["state"],
+        "description": body.get("description"),
+        "target_url": body.get("target_url"),
+        "context": body.get("context") or "default",
+        "creator": _user(s.login),
+        "created_at": _iso(s.now()),
+        "updated_at": _iso(s.now()),
+    }
+    s.statuses.append(status)
+    return 201, status
+
+
+@_route("GET", R + r"/commits/(?P<ref>[^/]+)/status")
+def _combined_status(h: _Handler, s: GitHubState, m: re.Match[str]) -> tuple[int, Any]:
+    return 200, s.combined_status(m["ref"])
+
+
 class _Handler(BaseHTTPRequestHandler):
     state: GitHubState
     protocol_version = "HTTP/1.1"

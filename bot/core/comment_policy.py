@@ -8,10 +8,17 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from bot.core.clusters import strip_exception
+from bot.core.commit_verdict import VerdictTarget
 from bot.core.criteria import plural
+from bot.core.gate import SuspectRange
 from bot.core.intents import CreateIssue, Intent, PostComment, SetIssueState, UpsertComment
 from bot.core.redact import redact
-from bot.core.render_comments import IssueActivity, event_comment, occurrence_comment
+from bot.core.render_comments import (
+    IssueActivity,
+    event_comment,
+    occurrence_comment,
+    suspect_section,
+)
 from bot.core.weekly import code
 
 _BACKTICKS = re.compile(r"`+")
@@ -36,6 +43,9 @@ class PolicyConfig:
     stale_issue_days: int = 14
     file_new_issues: bool = False
     new_issue_min_runs: int = 3
+    # Show each run's verdict on its commit (a check run or a status); None: off.
+    commit_verdict: VerdictTarget | None = None
+    repository_web: str | None = None  # the repository's web address, for compare links
 
     def for_issue(self, overrides: Mapping[str, object]) -> PolicyConfig:
         """Apply a known issue's [comments] overrides."""
@@ -198,9 +208,16 @@ def plan_stale(
 
 
 def plan_new_issue(
-    candidates: Sequence[ClusterCandidate], *, config: PolicyConfig, labels: tuple[str, ...] = ()
+    candidates: Sequence[ClusterCandidate],
+    *,
+    config: PolicyConfig,
+    labels: tuple[str, ...] = (),
+    suspects: Mapping[str, Sequence[SuspectRange]] | None = None,
 ) -> list[Intent]:
-    """File at most one new issue for the most frequent cluster past the threshold."""
+    """File at most one new issue for the most frequent cluster past the threshold.
+
+    `suspects` maps a fingerprint to where each of its failing tests started.
+    """
     if not config.file_new_issues:
         return []
     ready = [c for c in candidates if c.runs >= config.new_issue_min_runs]
@@ -221,6 +238,7 @@ def plan_new_issue(
             "",
             fenced(message[:2000]),
             "",
+            *suspect_section((suspects or {}).get(best.fingerprint, ()), config.repository_web),
             f"Fingerprint: {code(best.fingerprint)}",
             "",
             "Suggested rule for the knowledge base:",

@@ -43,7 +43,26 @@ class CreateIssue:
     key: str
 
 
-Intent = PostComment | UpsertComment | SetIssueState | CreateIssue
+@dataclass(frozen=True, slots=True)
+class SetCommitVerdict:
+    """Show a run's verdict on its commit: a check run (GitHub App) or a commit status (token).
+
+    One check run per run and name, edited in place when the run is re-judged; a status is
+    replaced by the next one of the same context. `conclusion` is success, neutral or failure.
+    """
+
+    run_id: int
+    sha: str
+    name: str  # the check run's name, or the status's context
+    mode: Literal["check_run", "status"]
+    conclusion: str
+    title: str
+    summary: str
+    details_url: str | None
+    key: str
+
+
+Intent = PostComment | UpsertComment | SetIssueState | CreateIssue | SetCommitVerdict
 
 
 MARKER_PREFIX = "<!-- triage-bot:"
@@ -74,6 +93,8 @@ def intent_target(intent: Intent) -> str:
             return f"issue:{issue}"
         case CreateIssue():
             return "repository"
+        case SetCommitVerdict(run_id=run_id, name=name):
+            return f"verdict:{run_id}:{name}"
 
 
 def intent_to_payload(intent: Intent) -> dict[str, object]:
@@ -88,7 +109,8 @@ def intent_to_payload(intent: Intent) -> dict[str, object]:
 def intent_from_payload(kind: str, payload: dict[str, object]) -> Intent:
     """Rebuild an intent stored by intent_to_payload."""
     classes: dict[str, type[Intent]] = {
-        c.__name__: c for c in (PostComment, UpsertComment, SetIssueState, CreateIssue)
+        c.__name__: c
+        for c in (PostComment, UpsertComment, SetIssueState, CreateIssue, SetCommitVerdict)
     }
     if kind not in classes:
         raise ValueError(f"unknown intent kind {kind!r}")

@@ -7,7 +7,9 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from urllib.parse import urlsplit
 
+from bot.core.commit_verdict import suspect_text
 from bot.core.criteria import noun, plural
+from bot.core.gate import SuspectRange
 from bot.core.redact import redact
 from bot.core.weekly import code, md
 
@@ -207,3 +209,19 @@ def event_comment(activity: IssueActivity, kind: str, run: RunRef | None, detail
     if run is not None:
         lines += ["", *TABLE_HEAD, run_row(run)]
     return fit_table(lines, [])
+
+
+SUSPECTS_LISTED = 10  # tests of one cluster given a suspect range in a filed issue
+
+
+def suspect_section(suspects: Sequence[SuspectRange], web: str | None) -> list[str]:
+    """Render where each failing test of a new issue started: last pass, first failure, compare."""
+    if not suspects:
+        return []
+    lines = ["Where it started (suspect range of each failing test in the newest run):", ""]
+    lines += [
+        f"- {code(s.nodeid, NAME_MAX)}: {suspect_text(s, web)}" for s in suspects[:SUSPECTS_LISTED]
+    ]
+    if len(suspects) > SUSPECTS_LISTED:
+        lines.append(f"- _{plural(len(suspects) - SUSPECTS_LISTED, 'more test')}_")
+    return [*lines, ""]

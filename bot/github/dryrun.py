@@ -9,7 +9,13 @@ from datetime import datetime
 
 from bot.core.errors import TriageError
 from bot.core.redact import redact
-from bot.ports import ArtifactInfo, CommentRef, GitHubGateway
+from bot.ports import (
+    ArtifactInfo,
+    CommentRef,
+    CommitVerdictGateway,
+    CommitVerdictWrite,
+    GitHubGateway,
+)
 
 log = logging.getLogger(__name__)
 LINE_CAP = 120
@@ -31,6 +37,7 @@ class DryRunGateway:
     sent: list[tuple[str, dict[str, object]]] = field(default_factory=list)
     _comments: dict[int, list[CommentRef]] = field(default_factory=dict)
     _next_id: int = 1
+    _check_runs: dict[tuple[str, str, str], int] = field(default_factory=dict)
 
     def _record(self, action: str, what: str, **details: object) -> None:
         # The log names the place and the first line only: a body can be 65,536 characters.
@@ -105,6 +112,49 @@ class DryRunGateway:
     def bot_login(self) -> str:
         """Return the configured login."""
         return self.login
+
+    def find_check_run(self, sha: str, name: str, external_id: str) -> int | None:
+        """Find a check run recorded by this dry run."""
+        return self._check_runs.get((sha, name, external_id))
+
+    def create_check_run(self, write: CommitVerdictWrite) -> int:
+        """Record the check run that would be created."""
+        where = self.repository or "(no repository)"
+        what = (
+            f"create check run {write.name!r} on {where}@{write.sha[:12]}"
+            f" ({write.conclusion}): {first_line(write.title)}"
+        )
+        self._record(
+            "create_check_run", what, sha=write.sha, name=write.name, conclusion=write.conclusion,
+            title=write.title, details_url=write.details_url, body=write.summary,
+        )  # fmt: skip
+        check_run_id = self._next_id
+        self._next_id += 1
+        self._check_runs[(write.sha, write.name, write.external_id)] = check_run_id
+        return check_run_id
+
+    def update_check_run(self, check_run_id: int, write: CommitVerdictWrite) -> None:
+        """Record the check run update that would be made."""
+        what = f"update check run {check_run_id} ({write.conclusion}): {first_line(write.title)}"
+        self._record(
+            "update_check_run", what, check_run_id=check_run_id, conclusion=write.conclusion,
+            title=write.title, body=write.summary,
+        )  # fmt: skip
+
+    def set_commit_status(self, write: CommitVerdictWrite, *, state: str) -> None:
+        """Record the commit status that would be posted."""
+        where = self.repository or "(no repository)"
+        what = (
+            f"set status {write.name!r} on {where}@{write.sha[:12]}"
+            f" ({state}): {first_line(write.title)}"
+        )
+        self._record(
+            "set_commit_status", what, sha=write.sha, context=write.name, state=state,
+            description=write.title, target_url=write.details_url,
+        )  # fmt: skip
+
+
+_VERDICTS_CHECK: type[CommitVerdictGateway] = DryRunGateway
 
 
 @dataclass

@@ -19,6 +19,8 @@ from bot.github.errors import mapped
 from bot.ports import (
     ArtifactInfo,
     CommentRef,
+    CommitVerdictGateway,
+    CommitVerdictWrite,
     GitHubError,
     GitHubGateway,
     IssueBody,
@@ -203,6 +205,44 @@ class PyGithubGateway:
         when = _parse_time(data.get("updated_at") or data.get("created_at"))
         return IssueBody(int(data["number"]), body if isinstance(body, str) else "", when)
 
+    def find_check_run(self, sha: str, name: str, external_id: str) -> int | None:
+        """Return the id of the commit's check run with this name and external id."""
+        path = f"{self._base}/commits/{quote(sha, safe='')}/check-runs"
+        params: dict[str, Any] | None = {"check_name": name, "filter": "all", "per_page": 100}
+        url: str | None = path
+        with mapped("list check runs"):
+            while url is not None:
+                headers, data = self._json("GET", url, params=params)
+                for found in data.get("check_runs", []):
+                    if found.get("name") == name and found.get("external_id") == external_id:
+                        return int(found["id"])
+                url, params = _next_link(headers.get("link", "")), None
+        return None
+
+    def create_check_run(self, write: CommitVerdictWrite) -> int:
+        """Create a completed check run on the commit; return its id."""
+        body = {"name": write.name, "head_sha": write.sha, "external_id": write.external_id}
+        with mapped("create check run"):
+            _, data = self._json(
+                "POST", f"{self._base}/check-runs", body={**body, **_check_fields(write)}
+            )
+        return int(data["id"])
+
+    def update_check_run(self, check_run_id: int, write: CommitVerdictWrite) -> None:
+        """Bring a check run to the verdict's conclusion and output."""
+        with mapped("update check run"):
+            self._json(
+                "PATCH", f"{self._base}/check-runs/{int(check_run_id)}", body=_check_fields(write)
+            )
+
+    def set_commit_status(self, write: CommitVerdictWrite, *, state: str) -> None:
+        """Post a commit status; GitHub shows the newest one of its context."""
+        body: dict[str, Any] = {"state": state, "description": write.title, "context": write.name}
+        if write.details_url:
+            body["target_url"] = write.details_url
+        with mapped("create commit status"):
+            self._json("POST", f"{self._base}/statuses/{quote(write.sha, safe='')}", body=body)
+
     def bot_login(self) -> str:
         """Return the login this gateway writes as (asked of GitHub once)."""
         if self._login is None:
@@ -217,6 +257,21 @@ class PyGithubGateway:
         """Release the HTTP connections."""
         if self._client is not None:
             self._client.close()
+
+
+def _check_fields(write: CommitVerdictWrite) -> dict[str, Any]:
+    """The fields a check run's create and update share: completed, conclusion, output."""
+    fields: dict[str, Any] = {
+        "status": "completed",
+        "conclusion": write.conclusion,
+        "output": {"title": write.title, "summary": write.summary},
+    }
+    if write.details_url:
+        fields["details_url"] = write.details_url
+    return fields
+
+
+_VERDICTS_CHECK: type[CommitVerdictGateway] = PyGithubGateway
 
 
 def _ref(data: dict[str, Any]) -> CommentRef:

@@ -6,18 +6,30 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
+from bot.core.commit_verdict import STATUS_STATES, description
 from bot.core.errors import TriageError
 from bot.core.intents import (
     CreateIssue,
     PostComment,
+    SetCommitVerdict,
     SetIssueState,
     UpsertComment,
     marker,
     with_marker,
 )
-from bot.ports import GitHubError, GitHubGateway, Latency, OutboxItem, OutboxQueue
+from bot.ports import (
+    CheckRunRecords,
+    CommitVerdictGateway,
+    CommitVerdictWrite,
+    GitHubError,
+    GitHubGateway,
+    Latency,
+    OutboxItem,
+    OutboxQueue,
+)
 from bot.services.outbox_config import DrainResult, SenderConfig
 
 __all__ = ["DrainResult", "OutboxSender", "SenderConfig", "run_sender_forever"]
@@ -71,6 +83,8 @@ class OutboxSender:
         self.latency = latency  # how long each claimed row took, by outcome
         self._last_write: datetime | None = None
         self._not_before: datetime | None = None
+        # Where check run ids are kept; without it each check run is looked up on GitHub.
+        self.check_runs = queue if isinstance(queue, CheckRunRecords) else None
 
     def drain(self, *, wait: bool = True, limit: int | None = None) -> DrainResult:
         """Send due rows until none is left; with wait, also wait out backoffs of pending rows."""
@@ -183,6 +197,8 @@ class OutboxSender:
                 return intent.issue
             case CreateIssue():
                 return self._create_issue(item, intent)
+            case SetCommitVerdict():
+                return self._commit_verdict(item, intent)
 
     def _find_own(self, issue: int, tag: str, since: datetime | None) -> tuple[int, str] | None:
         """Find the bot's comment carrying a marker on an issue."""
@@ -299,6 +315,76 @@ class OutboxSender:
         return self._write(
             item, lambda: self.gateway.create_issue(intent.title, body, intent.labels)
         )
+
+    def _verdicts(self) -> CommitVerdictGateway:
+        if not isinstance(self.gateway, CommitVerdictGateway):
+            raise TriageError("github_unsupported", "the gateway cannot write commit verdicts")
+        return self.gateway
+
+    def _commit_verdict(self, item: OutboxItem, intent: SetCommitVerdict) -> int | None:
+        """Show the verdict: a status is replaced by context, a check run is edited in place."""
+        gateway = self._verdicts()
+        write = CommitVerdictWrite(
+            sha=intent.sha, name=intent.name, external_id=f"run:{intent.run_id}",
+            conclusion=intent.conclusion, title=intent.title, summary=intent.summary,
+            details_url=intent.details_url,
+        )  # fmt: skip
+        if intent.mode == "status":
+            self._pace()
+            short = replace(write, title=description(intent.title))
+            gateway.set_commit_status(short, state=STATUS_STATES[intent.conclusion])
+            self._wrote(item)
+            return None
+        return self._check_run(item, intent, gateway, write)
+
+    def _check_run(
+        self,
+        item: OutboxItem,
+        intent: SetCommitVerdict,
+        gateway: CommitVerdictGateway,
+        write: CommitVerdictWrite,
+    ) -> int:
+        """Edit the run's check run; create it only when GitHub has none for the run."""
+        records = self.check_runs
+        known = records.check_run_id(intent.run_id, intent.name) if records else None
+        if known is not None and self._edit_check_run(item, gateway, known, write):
+            return known
+        if known is not None and records is not None:
+            records.drop_check_run(intent.run_id, intent.name, now=self.clock())
+        # Always looked for: a create whose answer was lost, or a record lost with a crash.
+        found = gateway.find_check_run(write.sha, write.name, write.external_id)
+        if found is not None:
+            if not self._edit_check_run(item, gateway, found, write):
+                raise GitHubError(
+                    "github_not_found",
+                    f"GitHub lists check run {found} but answered 404 to its update",
+                    status=404,
+                    transient=True,
+                )
+        else:
+            self._may_write_again(item)
+            found = self._write(item, lambda: gateway.create_check_run(write))
+        if records is not None:
+            records.save_check_run(intent.run_id, intent.name, check_run_id=found, now=self.clock())
+        return found
+
+    def _edit_check_run(
+        self,
+        item: OutboxItem,
+        gateway: CommitVerdictGateway,
+        check_run_id: int,
+        write: CommitVerdictWrite,
+    ) -> bool:
+        """Update the check run (idempotent); False when GitHub answers 404."""
+        self._pace()
+        try:
+            gateway.update_check_run(check_run_id, write)
+        except GitHubError as exc:
+            if exc.reason != "github_not_found":
+                raise
+            return False
+        self._wrote(item)
+        return True
 
 
 def _real_sleep(seconds: float) -> None:

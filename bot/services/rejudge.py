@@ -29,6 +29,7 @@ from bot.ports import (
 )
 from bot.services.backtest import to_failure
 from bot.services.links import match_failures
+from bot.services.verdict import replan_commit_verdicts
 
 KNOWLEDGE, LINK, UNLINK, WRONG, FLAKY = "knowledge", "link", "unlink", "wrong", "flaky"
 _BATCH = 2000
@@ -190,6 +191,8 @@ def _save(
             hits.append(_empty_hit(by_id[c.failure_id]))
     uow.clusters.record(hits=hits)
     uow.judgements.recount_clusters(fingerprints=prints)
+    # A run whose verdict was shown on its commit gets the new one there, in this transaction.
+    replan_commit_verdicts(uow, {c.run_id for c in changes}, now=changes[0].at)
 
 
 def _empty_hit(row: StoredFailure) -> ClusterRecord:

@@ -7,11 +7,14 @@ from datetime import datetime
 
 from bot.config import Settings
 from bot.core.comment_policy import PolicyConfig, plan_new_issue, plan_run, plan_stale
+from bot.core.commit_verdict import VerdictTarget
+from bot.core.gate import SuspectRange
 from bot.core.intents import Intent, SetIssueState
 from bot.core.knowledge.base import KnowledgeBase
 from bot.ports import IssueState, IssueStateRepository, Outbox, UnitOfWork, WritebackHistory
 from bot.services.ingest import IngestOptions, IngestResult, ingest_report
 from bot.services.run_meta import RunMeta
+from bot.services.verdict import plan_commit_verdict, suspects_by_fingerprint
 
 NEW_ISSUE_LABELS = ("triage-bot",)
 
@@ -26,7 +29,34 @@ def policy_config(settings: Settings) -> PolicyConfig:
         stale_issue_days=settings.stale_issue_days,
         file_new_issues=settings.file_new_issues,
         new_issue_min_runs=settings.new_issue_min_runs,
+        commit_verdict=verdict_target(settings),
+        repository_web=github_web(settings),
     )
+
+
+def verdict_target(settings: Settings) -> VerdictTarget | None:
+    """Choose how runs' verdicts show on their commits; None when TRIAGE_COMMIT_VERDICT is off.
+
+    auto: a check run for a GitHub App (only an App may create them), else a commit status
+    (a token, or a dry run without credentials).
+    """
+    mode = settings.commit_verdict
+    if mode == "off":
+        return None
+    if mode == "auto":
+        app = settings.github_app_id is not None and not settings.github_token
+        mode = "check_run" if app else "status"
+    public = settings.public_url.rstrip("/") if settings.public_url else None
+    return VerdictTarget(mode, public_url=public, web=github_web(settings))
+
+
+def github_web(settings: Settings) -> str | None:
+    """Return the repository's web address (compare links), None without a repository."""
+    if not settings.github_repository:
+        return None
+    api = settings.github_api_url.rstrip("/")
+    host = "https://github.com" if api == "https://api.github.com" else api.removesuffix("/api/v3")
+    return f"{host}/{settings.github_repository}"
 
 
 def overrides_of(knowledge: KnowledgeBase) -> dict[int, Mapping[str, object]]:
@@ -45,6 +75,7 @@ def plan_after_ingest(
     overrides: Mapping[int, Mapping[str, object]] | None = None,
     states: IssueStateRepository | None = None,
     at: datetime | None = None,
+    suspects: Mapping[str, Sequence[SuspectRange]] | None = None,
 ) -> int:
     """Plan comments for the known issues a new run matched; return how many intents were new.
 
@@ -58,7 +89,9 @@ def plan_after_ingest(
     )
     if config.file_new_issues:
         candidates = history.cluster_candidates(min_runs=config.new_issue_min_runs)
-        intents += plan_new_issue(candidates, config=config, labels=NEW_ISSUE_LABELS)
+        intents += plan_new_issue(
+            candidates, config=config, labels=NEW_ISSUE_LABELS, suspects=suspects
+        )
     if states is not None:
         record_own_states(states, intents, now=now)
     return outbox.enqueue(intents, now=now)
@@ -115,5 +148,12 @@ def ingest_and_plan(
             config=policy,
             overrides=overrides_of(knowledge),
             states=uow.issues,
+            suspects=(
+                suspects_by_fingerprint(uow, run_id=result.run_id)
+                if policy.file_new_issues
+                else None
+            ),
         )
+        if policy.commit_verdict is not None:
+            plan_commit_verdict(uow, run_id=result.run_id, target=policy.commit_verdict, now=now)
     return result

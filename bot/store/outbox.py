@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -23,6 +23,7 @@ from sqlmodel import Field, Session, SQLModel, col
 
 from bot.core.intents import (
     Intent,
+    SetCommitVerdict,
     UpsertComment,
     intent_from_payload,
     intent_kind,
@@ -30,8 +31,10 @@ from bot.core.intents import (
     intent_to_payload,
 )
 from bot.core.redact import redact
-from bot.ports import Outbox, OutboxItem, OutboxStats
+from bot.ports import Outbox, OutboxItem, OutboxStats, PlannedVerdict, VerdictPlans
+from bot.store import outbox_verdicts
 from bot.store.common import maybe_utc, upsert, utc
+from bot.store.outbox_verdicts import CommitVerdictRow
 
 PENDING, SENT, DEAD, SUPERSEDED = "pending", "sent", "dead", "superseded"
 ERROR_CAP = 500
@@ -87,7 +90,8 @@ class CommentRecord(SQLModel, table=True):
 
 def ensure_outbox_tables(engine: Engine) -> None:
     """Create the outbox tables if missing (until a migration holds them everywhere)."""
-    for table in (OutboxRow.__table__, CommentRecord.__table__):  # type: ignore[attr-defined]
+    tables = (OutboxRow.__table__, CommentRecord.__table__, CommitVerdictRow.__table__)  # type: ignore[attr-defined]
+    for table in tables:
         table.create(engine, checkfirst=True)
 
 
@@ -105,7 +109,8 @@ class OutboxRepository:
             if inserted is None:
                 continue
             new += 1
-            if isinstance(intent, UpsertComment):
+            # A newer verdict of a run, like a newer comment body, replaces one not sent yet.
+            if isinstance(intent, UpsertComment | SetCommitVerdict):
                 self.session.execute(
                     update(OutboxRow)
                     .execution_options(synchronize_session=False)
@@ -296,6 +301,41 @@ class OutboxRepository:
         if row is not None:
             self.session.delete(row)
 
+    def planned_verdicts(self, *, run_ids: Collection[int]) -> list[PlannedVerdict]:
+        """The last verdict planned for each of the runs."""
+        return outbox_verdicts.planned_verdicts(self.session, run_ids)
+
+    def plan_verdict(
+        self,
+        intent: SetCommitVerdict,
+        *,
+        digest: str,
+        web: str | None,
+        public_url: str | None,
+        revision: int,
+        now: datetime,
+    ) -> None:
+        """Enqueue a verdict's write and remember it as the run's last planned verdict."""
+        self.enqueue([intent], now=now)
+        outbox_verdicts.record_plan(
+            self.session, intent, digest=digest, revision=revision, web=web,
+            public_url=public_url, now=now,
+        )  # fmt: skip
+
+    def check_run_id(self, run_id: int, name: str) -> int | None:
+        """The check run a run's verdict was written to."""
+        return outbox_verdicts.check_run_id(self.session, run_id, name)
+
+    def save_check_run(self, run_id: int, name: str, *, check_run_id: int, now: datetime) -> None:
+        """Remember the check run of a run's verdict."""
+        outbox_verdicts.save_check_run(
+            self.session, run_id, name, check_run_id=check_run_id, now=now
+        )
+
+    def drop_check_run(self, run_id: int, name: str, *, now: datetime) -> None:
+        """Forget a check run GitHub no longer has."""
+        outbox_verdicts.save_check_run(self.session, run_id, name, check_run_id=None, now=now)
+
     def stats(self, *, dead_limit: int = 50) -> OutboxStats:
         """Count rows per state and in doubt, and list the newest dead rows."""
         counts = dict(
@@ -342,3 +382,4 @@ class OutboxRepository:
 
 
 _PORT_CHECK: type[Outbox] = OutboxRepository  # mypy checks the class against the port
+_PLANS_CHECK: type[VerdictPlans] = OutboxRepository

@@ -12,7 +12,7 @@ from sqlalchemy import Engine, select
 from sqlmodel import Session, col
 
 from bot.core.redact import redact
-from bot.ports import OutboxItem, OutboxQueue, OutboxStats, Requeued
+from bot.ports import CheckRunRecords, OutboxItem, OutboxQueue, OutboxStats, Requeued
 from bot.store.common import utc
 from bot.store.engine import IMMEDIATE
 from bot.store.outbox import DEAD, PENDING, SENT, SUPERSEDED, OutboxRepository, OutboxRow
@@ -96,6 +96,21 @@ class SqlOutboxQueue:
         """Delete a comment record."""
         with self._repo() as repo:
             repo.drop_comment_record(issue, marker)
+
+    def check_run_id(self, run_id: int, name: str) -> int | None:
+        """Read the check run of a run's verdict."""
+        with self._repo(write=False) as repo:
+            return repo.check_run_id(run_id, name)
+
+    def save_check_run(self, run_id: int, name: str, *, check_run_id: int, now: datetime) -> None:
+        """Remember the check run of a run's verdict."""
+        with self._repo() as repo:
+            repo.save_check_run(run_id, name, check_run_id=check_run_id, now=now)
+
+    def drop_check_run(self, run_id: int, name: str, *, now: datetime) -> None:
+        """Forget a check run GitHub answered 404 for."""
+        with self._repo() as repo:
+            repo.drop_check_run(run_id, name, now=now)
 
     def stats(self, *, dead_limit: int = 50) -> OutboxStats:
         """Count rows per state."""
@@ -193,3 +208,6 @@ def get_entry(engine: Engine, item_id: int) -> OutboxEntry | None:
     with Session(engine) as session:
         row = session.get(OutboxRow, item_id)
         return None if row is None else _entry(row)
+
+
+_RECORDS_CHECK: type[CheckRunRecords] = SqlOutboxQueue

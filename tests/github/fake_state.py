@@ -76,6 +76,8 @@ class GitHubState:
     # The fake's clock: the test's clock when given, so late writes show up in test time.
     clock: Callable[[], datetime] | None = None
     hidden_until: dict[int, datetime] = field(default_factory=dict)  # comment id -> completion
+    check_runs: dict[int, dict[str, Any]] = field(default_factory=dict)  # id -> check run
+    statuses: list[dict[str, Any]] = field(default_factory=list)  # every status posted, in order
     _next_id: int = 1000
 
     def now(self) -> datetime:
@@ -127,6 +129,31 @@ class GitHubState:
     def writes(self) -> list[Recorded]:
         """Return the recorded POST, PATCH, PUT and DELETE requests."""
         return [r for r in self.requests if r.method != "GET"]
+
+    def check_runs_on(self, sha: str, name: str | None = None) -> list[dict[str, Any]]:
+        """Return the check runs GitHub holds for a commit (of one name), oldest first."""
+        return [
+            c
+            for c in self.check_runs.values()
+            if c["head_sha"] == sha and (name is None or c["name"] == name)
+        ]
+
+    def combined_status(self, sha: str) -> dict[str, Any]:
+        """GitHub's combined status of a commit: the newest status of each context."""
+        latest: dict[str, dict[str, Any]] = {}
+        for status in self.statuses:
+            if status["sha"] == sha:
+                latest[status["context"]] = status
+        states = [s["state"] for s in latest.values()]
+        state = (
+            "failure"
+            if any(s in ("failure", "error") for s in states)
+            else "pending"
+            if not states or "pending" in states
+            else "success"
+        )
+        shown = sorted(latest.values(), key=lambda s: s["id"], reverse=True)
+        return {"state": state, "sha": sha, "total_count": len(shown), "statuses": shown}
 
     def add_artifact(self, run_id: int, name: str, data: bytes, *, expired: bool = False) -> int:
         """Attach an artifact zip to a workflow run; return its id."""
