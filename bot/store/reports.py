@@ -24,6 +24,9 @@ _F = tables.FailureRow.__table__.c  # type: ignore[attr-defined]
 _T = tables.SuiteTest.__table__.c  # type: ignore[attr-defined]
 _C = tables.Cluster.__table__.c  # type: ignore[attr-defined]
 _K = tables.KnownIssueState.__table__.c  # type: ignore[attr-defined]
+_IT = tables.IssueTally.__table__.c  # type: ignore[attr-defined]
+_RT = tables.RunTally.__table__.c  # type: ignore[attr-defined]
+_RR = tables.RunRegression.__table__.c  # type: ignore[attr-defined]
 REGRESSION = ("new", "recurred")
 INFRA = "infrastructure"
 PASSING = ("passed", "flaky", "xpassed")
@@ -95,7 +98,7 @@ class SqlReportRepository:
     def objective_inputs(
         self, *, suite: str, at: datetime, days: int, min_coverage: float, tz: tzinfo
     ) -> ObjectiveInputs | None:
-        """Gather run days in the window and every infrastructure regression up to `at`."""
+        """Gather run days in the window and each run's first infrastructure regression."""
         first = self.session.execute(select(func.min(_R.started_at)).where(_R.suite == suite))
         first_at = first.scalar()
         if first_at is None:
@@ -110,14 +113,12 @@ class SqlReportRepository:
                 _R.started_at <= at,
             )
         )
+        # Each run's first regression stands for the run: a streak resets once per run, on
+        # the regression that sorts first, so the others never change the objective.
         regs = self.session.execute(
-            # No environment filter here: it would steer the planner to the time index.
-            select(_F.started_at, _F.nodeid, _F.classification, _F.exception, _F.message).where(
-                _F.suite == suite,
-                _F.category == INFRA,
-                _F.classification.in_(REGRESSION),
-                _F.started_at <= at,
-            )
+            select(_RR.started_at, _RR.nodeid, _RR.classification, _RR.exception, _RR.message)
+            .where(_RR.suite == suite, _RR.started_at <= at)
+            .order_by(_RR.started_at)
         )
         return ObjectiveInputs(
             suite=suite,
@@ -233,11 +234,16 @@ class SqlReportRepository:
         self, *, suite: str, start: datetime, tz: tzinfo
     ) -> dict[int, dict[date, int]]:
         """Count each known issue's occurrences per day since `start`."""
-        far = datetime(9999, 1, 1, tzinfo=UTC)
+        # The window's runs, then their per-run tallies: a row per run and issue, not per failure.
+        runs = select(_R.id).where(
+            _R.suite == suite,
+            _R.environment.in_(self._environments(suite)),
+            _R.started_at >= start,
+        )
         rows = self.session.execute(
-            select(_F.started_at, _F.known_issue, func.count())
-            .where(*self._failures_of(suite, start, far), _F.known_issue.is_not(None))
-            .group_by(_F.started_at, _F.known_issue)
+            select(_IT.started_at, _IT.known_issue, func.sum(_IT.failures + _IT.flaky))
+            .where(_IT.run_id.in_(runs))
+            .group_by(_IT.started_at, _IT.known_issue)
         )
         out: dict[int, dict[date, int]] = defaultdict(lambda: defaultdict(int))
         for at, issue, n in rows:
@@ -257,9 +263,9 @@ class SqlReportRepository:
         )
         per_run: dict[int, dict[str, int]] = defaultdict(dict)
         rows = self.session.execute(
-            select(_F.run_id, _F.classification, func.count())
-            .where(_F.run_id.in_([r[0] for r in runs]))
-            .group_by(_F.run_id, _F.classification)
+            select(_RT.run_id, _RT.classification, func.sum(_RT.failures + _RT.flaky))
+            .where(_RT.run_id.in_([r[0] for r in runs]))
+            .group_by(_RT.run_id, _RT.classification)
         )
         for run_id, classification, n in rows:
             per_run[run_id][classification] = int(n)
