@@ -96,7 +96,14 @@ class SqlReportRepository:
         return utc(first) if first is not None else None
 
     def objective_inputs(
-        self, *, suite: str, at: datetime, days: int, min_coverage: float, tz: tzinfo
+        self,
+        *,
+        suite: str,
+        at: datetime,
+        days: int,
+        min_coverage: float,
+        tz: tzinfo,
+        latest: int | None = None,
     ) -> ObjectiveInputs | None:
         """Gather run days in the window and each run's first infrastructure regression."""
         first = self.session.execute(select(func.min(_R.started_at)).where(_R.suite == suite))
@@ -115,9 +122,21 @@ class SqlReportRepository:
         )
         # Each run's first regression stands for the run: a streak resets once per run, on
         # the regression that sorts first, so the others never change the objective.
+        mine = [_RR.suite == suite, _RR.started_at <= at]
+        if latest is not None:
+            cutoff = self.session.execute(
+                select(_RR.started_at)
+                .where(*mine)
+                .group_by(_RR.started_at)
+                .order_by(_RR.started_at.desc())
+                .offset(latest)
+                .limit(1)
+            ).scalar()
+            if cutoff is not None:
+                mine.append(_RR.started_at >= cutoff)
         regs = self.session.execute(
             select(_RR.started_at, _RR.nodeid, _RR.classification, _RR.exception, _RR.message)
-            .where(_RR.suite == suite, _RR.started_at <= at)
+            .where(*mine)
             .order_by(_RR.started_at)
         )
         return ObjectiveInputs(

@@ -23,19 +23,18 @@ down_revision: str | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-# Every piece of SQL below is a constant of this module: no outside value reaches it.
+# Every piece of SQL below is built from constants of this module: no outside value reaches it.
+# ruff: noqa: S608
 _FLAKY = "CASE WHEN {row}.outcome = 'flaky' THEN 1 ELSE 0 END"
 _FAILED = "CASE WHEN {row}.outcome = 'flaky' THEN 0 ELSE 1 END"
-_REGRESSION = (
-    "{row}.category = 'infrastructure' AND {row}.classification IN ('new', 'recurred')"
-)
+_REGRESSION = "{row}.category = 'infrastructure' AND {row}.classification IN ('new', 'recurred')"
 _FIRST_COLUMNS = "run_id, suite, started_at, failure_id, nodeid, classification, exception, message"
 
 
 def _run_tally_add(row: str) -> str:
     """Count one failure row (NEW) into its run's tally of its classification and category."""
     return (
-        "INSERT INTO run_tallies (run_id, classification, category, failures, flaky) "  # noqa: S608
+        "INSERT INTO run_tallies (run_id, classification, category, failures, flaky) "
         f"VALUES ({row}.run_id, {row}.classification, {row}.category, "
         f"{_FAILED.format(row=row)}, {_FLAKY.format(row=row)}) "
         "ON CONFLICT (run_id, classification, category) DO UPDATE SET "
@@ -51,16 +50,16 @@ def _run_tally_remove(row: str) -> list[str]:
         f"AND category = {row}.category"
     )
     return [
-        f"UPDATE run_tallies SET failures = failures - {_FAILED.format(row=row)}, "  # noqa: S608
+        f"UPDATE run_tallies SET failures = failures - {_FAILED.format(row=row)}, "
         f"flaky = flaky - {_FLAKY.format(row=row)} WHERE {key}",
-        f"DELETE FROM run_tallies WHERE {key} AND failures <= 0 AND flaky <= 0",  # noqa: S608
+        f"DELETE FROM run_tallies WHERE {key} AND failures <= 0 AND flaky <= 0",
     ]
 
 
 def _first_offer(row: str) -> str:
     """Make a regression (NEW) its run's first one when it sorts before the stored one."""
     return (
-        f"INSERT INTO run_regressions ({_FIRST_COLUMNS}) "  # noqa: S608
+        f"INSERT INTO run_regressions ({_FIRST_COLUMNS}) "
         f"SELECT {row}.run_id, {row}.suite, {row}.started_at, {row}.id, {row}.nodeid, "
         f"{row}.classification, {row}.exception, {row}.message "
         f"WHERE {_REGRESSION.format(row=row)} "
@@ -85,7 +84,7 @@ def _first_recompute(row: str) -> list[str]:
         f"AND r.failure_id = {row}.id)"
     )
     return [
-        f"INSERT INTO run_regressions ({_FIRST_COLUMNS}) "  # noqa: S608
+        f"INSERT INTO run_regressions ({_FIRST_COLUMNS}) "
         "SELECT f.run_id, f.suite, f.started_at, f.id, f.nodeid, f.classification, "
         "f.exception, f.message FROM failures f "
         f"WHERE f.run_id = {row}.run_id AND {_REGRESSION.format(row='f')} AND {was_first} "
@@ -95,7 +94,7 @@ def _first_recompute(row: str) -> list[str]:
         "nodeid = excluded.nodeid, classification = excluded.classification, "
         "exception = excluded.exception, message = excluded.message",
         # No regression left in the run: the row still names this one, which is no longer one.
-        f"DELETE FROM run_regressions WHERE run_id = {row}.run_id "  # noqa: S608
+        f"DELETE FROM run_regressions WHERE run_id = {row}.run_id "
         f"AND failure_id = {row}.id AND NOT EXISTS (SELECT 1 FROM failures f "
         f"WHERE f.id = {row}.id AND {_REGRESSION.format(row='f')})",
     ]
@@ -105,11 +104,11 @@ def _issue_totals_add(row: str) -> list[str]:
     """Count a new per-run tally (NEW) into its issue's and its rule's totals."""
     # The tally is inserted already: it is the issue's first in this run when it is alone.
     alone = (
-        "CASE WHEN (SELECT COUNT(*) FROM issue_tallies t WHERE t.run_id = {row}.run_id "
-        "AND t.known_issue = {row}.known_issue) = 1 THEN 1 ELSE 0 END"
-    ).format(row=row)
+        f"CASE WHEN (SELECT COUNT(*) FROM issue_tallies t WHERE t.run_id = {row}.run_id "
+        f"AND t.known_issue = {row}.known_issue) = 1 THEN 1 ELSE 0 END"
+    )
     return [
-        "INSERT INTO issue_totals (known_issue, occurrences, runs, last_seen) "  # noqa: S608
+        "INSERT INTO issue_totals (known_issue, occurrences, runs, last_seen) "
         f"VALUES ({row}.known_issue, {row}.failures + {row}.flaky, {alone}, {row}.started_at) "
         "ON CONFLICT (known_issue) DO UPDATE SET "
         "occurrences = issue_totals.occurrences + excluded.occurrences, "
@@ -127,9 +126,9 @@ def _issue_totals_change() -> list[str]:
     """Move a tally's changed counts (NEW - OLD) into the totals."""
     delta = "(NEW.failures + NEW.flaky - OLD.failures - OLD.flaky)"
     return [
-        f"UPDATE issue_totals SET occurrences = occurrences + {delta} "  # noqa: S608
+        f"UPDATE issue_totals SET occurrences = occurrences + {delta} "
         "WHERE known_issue = NEW.known_issue",
-        f"UPDATE rule_totals SET matches = matches + {delta} "  # noqa: S608
+        f"UPDATE rule_totals SET matches = matches + {delta} "
         "WHERE known_issue = NEW.known_issue AND rule = NEW.rule",
         "DELETE FROM rule_totals WHERE known_issue = NEW.known_issue AND rule = NEW.rule "
         "AND matches <= 0",
@@ -143,14 +142,14 @@ def _issue_totals_remove() -> list[str]:
         "AND t.known_issue = OLD.known_issue) THEN 0 ELSE 1 END"
     )
     return [
-        "UPDATE issue_totals SET "  # noqa: S608
+        "UPDATE issue_totals SET "
         "occurrences = occurrences - (OLD.failures + OLD.flaky), "
         f"runs = runs - {gone}, "
         "last_seen = COALESCE((SELECT MAX(t.started_at) FROM issue_tallies t "
         "WHERE t.known_issue = OLD.known_issue), last_seen) "
         "WHERE known_issue = OLD.known_issue",
         "DELETE FROM issue_totals WHERE known_issue = OLD.known_issue AND runs <= 0",
-        "UPDATE rule_totals SET matches = matches - (OLD.failures + OLD.flaky) "  # noqa: S608
+        "UPDATE rule_totals SET matches = matches - (OLD.failures + OLD.flaky) "
         "WHERE known_issue = OLD.known_issue AND rule = OLD.rule",
         "DELETE FROM rule_totals WHERE known_issue = OLD.known_issue AND rule = OLD.rule "
         "AND matches <= 0",
@@ -213,11 +212,11 @@ def _postgres_triggers() -> list[str]:
 def _backfill() -> list[str]:
     regression = _REGRESSION.format(row="failures")
     return [
-        "INSERT INTO run_tallies (run_id, classification, category, failures, flaky) "  # noqa: S608
+        "INSERT INTO run_tallies (run_id, classification, category, failures, flaky) "
         f"SELECT run_id, classification, category, SUM({_FAILED.format(row='failures')}), "
         f"SUM({_FLAKY.format(row='failures')}) FROM failures "
         "GROUP BY run_id, classification, category",
-        f"INSERT INTO run_regressions ({_FIRST_COLUMNS}) "  # noqa: S608
+        f"INSERT INTO run_regressions ({_FIRST_COLUMNS}) "
         f"SELECT {_FIRST_COLUMNS} FROM (SELECT run_id, suite, started_at, id AS failure_id, "
         "nodeid, classification, exception, message, "
         "ROW_NUMBER() OVER (PARTITION BY run_id ORDER BY nodeid, id) AS n "
