@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, Session, SQLModel
 
 from bot.core.criteria import FailureGroup, WeekFacts
+from bot.core.model import Category
 from bot.core.objective import ObjectiveInputs, Regression, window_start_time
 from bot.core.weekly import ClusterLine, FlakyLine, IsoWeek
 from bot.ports import ReportRepository, ReportsUowFactory, RunLine
@@ -242,7 +243,13 @@ class SqlReportRepository:
         n = func.count().label("n")
         rows = self.session.execute(
             select(_F.nodeid, n)
-            .where(*self._failures_of(suite, start, end), _F.classification == "flaky")
+            .where(
+                *self._failures_of(suite, start, end),
+                # Every category named: the (suite, category, classification, started_at) index
+                # then seeks to the window's flaky failures instead of reading all of them.
+                _F.category.in_([c.value for c in Category]),
+                _F.classification == "flaky",
+            )
             .group_by(_F.nodeid)
             .order_by(n.desc(), _F.nodeid)
             .limit(limit)
@@ -254,11 +261,14 @@ class SqlReportRepository:
     ) -> dict[int, dict[date, int]]:
         """Count each known issue's occurrences per day since `start`."""
         # The window's runs, then their per-run tallies: a row per run and issue, not per failure.
-        runs = select(_R.id).where(
-            _R.suite == suite,
-            _R.environment.in_(self._environments(suite)),
-            _R.started_at >= start,
-        )
+        # The ids are sent as a list: a sub-select let PostgreSQL hash-join all the tallies.
+        runs = self.session.scalars(
+            select(_R.id).where(
+                _R.suite == suite,
+                _R.environment.in_(self._environments(suite)),
+                _R.started_at >= start,
+            )
+        ).all()
         rows = self.session.execute(
             select(_IT.started_at, _IT.known_issue, func.sum(_IT.failures + _IT.flaky))
             .where(_IT.run_id.in_(runs))
