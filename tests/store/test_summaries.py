@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -60,21 +61,25 @@ def _failure(rng: random.Random, run_id: int, n: int, nodeid: str) -> FailureRec
     )
 
 
-def add_runs(engine: Engine, rng: random.Random, first: int, count: int) -> None:
+def add_runs(
+    engine: Engine, rng: random.Random, first: int, count: int, environment: str = "staging"
+) -> None:
     """Store `count` runs as ingest does: the run, then its failures in one executemany."""
     for n in range(first, first + count):
         at = T0 + timedelta(hours=8 * n)
         with SqlUnitOfWork(engine) as uow:
             run = NewRun(
-                f"suite-{n % 2}", "staging", None, None, None, at, at, "pytest-json-report",
+                f"suite-{n % 2}", environment, None, None, None, at, at, "pytest-json-report",
                 {"passed": 10}, 20, 0, f"digest-{n}", "", "api",
             )  # fmt: skip
             run_id = uow.runs.add(run=run)
             assert run_id is not None
-            # A test can fail in two phases of one run: both rows, same node id.
-            nodeids = rng.sample(NODES, rng.randrange(0, 9))
-            nodeids += nodeids[:1]
-            uow.failures.add_many(rows=[_failure(rng, run_id, n, x) for x in nodeids])
+            nodeids = sorted(rng.sample(NODES, rng.randrange(0, 9)))
+            rows = [_failure(rng, run_id, n, x) for x in nodeids]
+            # A test can fail in two phases of one run: two rows with the run's first node id,
+            # so which of them is the run's first regression comes down to the row id.
+            rows += [replace(r, phase="teardown", outcome="error") for r in rows[:1]]
+            uow.failures.add_many(rows=[replace(f, environment=environment) for f in rows])
             uow.commit()
 
 
