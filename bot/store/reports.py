@@ -28,6 +28,7 @@ _K = tables.KnownIssueState.__table__.c  # type: ignore[attr-defined]
 _IT = tables.IssueTally.__table__.c  # type: ignore[attr-defined]
 _RT = tables.RunTally.__table__.c  # type: ignore[attr-defined]
 _RR = tables.RunRegression.__table__.c  # type: ignore[attr-defined]
+_IS = tables.IssueTotal.__table__.c  # type: ignore[attr-defined]
 REGRESSION = ("new", "recurred")
 INFRA = "infrastructure"
 PASSING = ("passed", "flaky", "xpassed")
@@ -359,14 +360,14 @@ class MetricsSnapshot:
 def metrics_snapshot(session: Session) -> MetricsSnapshot:
     """Count runs, failures per classification, known-issue matches and outbox rows."""
     runs = session.execute(select(_R.suite, func.count()).group_by(_R.suite))
+    # From the per-run tallies and the issue totals the triggers keep: a scrape reads a few
+    # rows per run and one per issue, never the failures themselves.
     failures = session.execute(
-        select(_F.suite, _F.classification, func.count()).group_by(_F.suite, _F.classification)
+        select(_R.suite, _RT.classification, func.sum(_RT.failures + _RT.flaky))
+        .select_from(_RT.run_id.table.join(_R.id.table, _R.id == _RT.run_id))
+        .group_by(_R.suite, _RT.classification)
     )
-    known = session.execute(
-        select(_F.known_issue, func.count())
-        .where(_F.known_issue.is_not(None))
-        .group_by(_F.known_issue)
-    )
+    known = session.execute(select(_IS.known_issue, _IS.occurrences))
     stats = OutboxRepository(session).stats(dead_limit=0)
     return MetricsSnapshot(
         runs_by_suite={s: int(n) for s, n in runs},
