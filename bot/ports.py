@@ -613,9 +613,20 @@ class ReportRepository(Protocol):
     def suites(self) -> list[str]: ...
 
     def objective_inputs(
-        self, *, suite: str, at: datetime, days: int, min_coverage: float, tz: tzinfo
+        self,
+        *,
+        suite: str,
+        at: datetime,
+        days: int,
+        min_coverage: float,
+        tz: tzinfo,
+        latest: int | None = None,
     ) -> ObjectiveInputs | None:
-        """Gather the objective's inputs; None when the suite has never reported."""
+        """Gather the objective's inputs; None when the suite has never reported.
+
+        With `latest`, only the regressions of the latest `latest` + 1 regressing run times:
+        enough for the streak, the window and the newest `latest` resets.
+        """
         ...
 
     def week_facts(self, *, suite: str, week: IsoWeek, tz: tzinfo, now: datetime) -> WeekFacts:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta, tzinfo
 from zoneinfo import ZoneInfo
 
@@ -13,6 +13,7 @@ from bot.core.weekly import ClusterLine, FlakyLine
 from bot.ports import ReportRepository, ReportsUowFactory, RunLine
 
 UowFactory = ReportsUowFactory
+DASHBOARD_RESETS = 10  # the streak resets the dashboard lists
 
 
 class UnknownSuiteError(TriageError):
@@ -30,19 +31,34 @@ def report_tz(settings: Settings) -> tzinfo:
 
 
 def objective_of(
-    reports: ReportRepository, *, suite: str, at: datetime, settings: Settings
+    reports: ReportRepository,
+    *,
+    suite: str,
+    at: datetime,
+    settings: Settings,
+    resets: int | None = None,
 ) -> Objective:
-    """Compute one suite's objective at `at`; raise UnknownSuiteError for an unknown suite."""
+    """Compute one suite's objective at `at`; raise UnknownSuiteError for an unknown suite.
+
+    With `resets`, the objective keeps only the newest `resets` streak resets and reads only
+    the regressions they need, so its cost does not grow with the suite's history; every
+    other figure is the same as with all of them.
+    """
     inputs = reports.objective_inputs(
         suite=suite,
         at=at,
         days=settings.objective_days,
         min_coverage=settings.objective_min_coverage,
         tz=report_tz(settings),
+        latest=resets,
     )
     if inputs is None:
         raise UnknownSuiteError("unknown_suite", f"no run of suite {suite!r} was ever ingested")
-    return compute(inputs)
+    found = compute(inputs)
+    if resets is None:
+        return found
+    # The oldest reset read may lack the one before it (its streak would be wrong): drop it.
+    return replace(found, resets=found.resets[max(len(found.resets) - resets, 0) :])
 
 
 def objective(uow: UowFactory, *, suite: str, at: datetime, settings: Settings) -> Objective:
@@ -99,7 +115,10 @@ def dashboard(
     """Gather every suite's objective and the details of the selected (or first) suite."""
     with uow() as tx:
         suites = tx.reports.suites()
-        objectives = [objective_of(tx.reports, suite=s, at=now, settings=settings) for s in suites]
+        objectives = [
+            objective_of(tx.reports, suite=s, at=now, settings=settings, resets=DASHBOARD_RESETS)
+            for s in suites
+        ]
         chosen = suite if suite is not None else (suites[0] if suites else None)
         if chosen is not None and chosen not in suites:
             raise UnknownSuiteError(

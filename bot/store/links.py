@@ -6,18 +6,26 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import delete, distinct, func, select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
 from bot.ports import IssueState, IssueStats, ManualLinkRecord, RuleStats
 from bot.store.common import maybe_utc, upsert, utc
-from bot.store.tables import FailureRow, IssueTally, KnownIssueState, ManualLink, WrongMatch
+from bot.store.tables import (
+    FailureRow,
+    IssueTotal,
+    KnownIssueState,
+    ManualLink,
+    RuleTotal,
+    WrongMatch,
+)
 
 _ISSUES = KnownIssueState.__table__  # type: ignore[attr-defined]
 _LINKS = ManualLink.__table__  # type: ignore[attr-defined]
 _WRONG = WrongMatch.__table__  # type: ignore[attr-defined]
-_TALLIES = IssueTally.__table__  # type: ignore[attr-defined]
+_TOTALS = IssueTotal.__table__  # type: ignore[attr-defined]
+_RULES = RuleTotal.__table__  # type: ignore[attr-defined]
 _FAILURES = FailureRow.__table__  # type: ignore[attr-defined]
 
 
@@ -116,25 +124,21 @@ class SqlLinks:
 
 
 class SqlReadModels:
-    """Aggregates for the known-issues API, read from the per-run tallies (not the failures)."""
+    """Aggregates for the known-issues API, read from the totals the triggers keep.
+
+    One row per issue and one per rule: the list costs the same with a year of history.
+    """
 
     def __init__(self, session: Session) -> None:
         self.session = session
 
     def issue_stats(self) -> list[IssueStats]:
         """Count each known issue's occurrences and runs, with when it was last seen."""
-        query = (
-            select(
-                _TALLIES.c.known_issue,
-                func.sum(_TALLIES.c.failures + _TALLIES.c.flaky),
-                func.count(distinct(_TALLIES.c.run_id)),
-                func.max(_TALLIES.c.started_at),
-            )
-            .group_by(_TALLIES.c.known_issue)
-            .order_by(_TALLIES.c.known_issue)
-        )
+        query = select(
+            _TOTALS.c.known_issue, _TOTALS.c.occurrences, _TOTALS.c.runs, _TOTALS.c.last_seen
+        ).order_by(_TOTALS.c.known_issue)
         return [
-            IssueStats(issue, int(count), runs, maybe_utc(last))
+            IssueStats(int(issue), int(count), int(runs), maybe_utc(last))
             for issue, count, runs, last in self.session.execute(query)
         ]
 
@@ -144,16 +148,10 @@ class SqlReadModels:
         A failure marked wrong is re-judged without the rule, yet the rule did claim it: such
         a failure still counts as one of the rule's matches, so precision stays 1 - wrong/matches.
         """
-        matches = (
-            select(
-                _TALLIES.c.rule,
-                _TALLIES.c.known_issue,
-                func.sum(_TALLIES.c.failures + _TALLIES.c.flaky),
-            )
-            .where(_TALLIES.c.rule != "")
-            .group_by(_TALLIES.c.rule, _TALLIES.c.known_issue)
+        matches = select(_RULES.c.rule, _RULES.c.known_issue, _RULES.c.matches).where(
+            _RULES.c.rule != ""
         )
-        counts = {(rule, issue): int(n) for rule, issue, n in self.session.execute(matches)}
+        counts = {(rule, int(issue)): int(n) for rule, issue, n in self.session.execute(matches)}
         wrong: dict[str, int] = {}
         for rule, issue, still_matched in self._wrong_marks():
             wrong[rule] = wrong.get(rule, 0) + 1

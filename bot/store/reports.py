@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, Session, SQLModel
 
 from bot.core.criteria import FailureGroup, WeekFacts
+from bot.core.model import Category
 from bot.core.objective import ObjectiveInputs, Regression, window_start_time
 from bot.core.weekly import ClusterLine, FlakyLine, IsoWeek
 from bot.ports import ReportRepository, ReportsUowFactory, RunLine, TaskCheckRepository
@@ -25,6 +26,10 @@ _F = tables.FailureRow.__table__.c  # type: ignore[attr-defined]
 _T = tables.SuiteTest.__table__.c  # type: ignore[attr-defined]
 _C = tables.Cluster.__table__.c  # type: ignore[attr-defined]
 _K = tables.KnownIssueState.__table__.c  # type: ignore[attr-defined]
+_IT = tables.IssueTally.__table__.c  # type: ignore[attr-defined]
+_RT = tables.RunTally.__table__.c  # type: ignore[attr-defined]
+_RR = tables.RunRegression.__table__.c  # type: ignore[attr-defined]
+_IS = tables.IssueTotal.__table__.c  # type: ignore[attr-defined]
 REGRESSION = ("new", "recurred")
 INFRA = "infrastructure"
 PASSING = ("passed", "flaky", "xpassed")
@@ -94,9 +99,16 @@ class SqlReportRepository:
         return utc(first) if first is not None else None
 
     def objective_inputs(
-        self, *, suite: str, at: datetime, days: int, min_coverage: float, tz: tzinfo
+        self,
+        *,
+        suite: str,
+        at: datetime,
+        days: int,
+        min_coverage: float,
+        tz: tzinfo,
+        latest: int | None = None,
     ) -> ObjectiveInputs | None:
-        """Gather run days in the window and every infrastructure regression up to `at`."""
+        """Gather run days in the window and each run's first infrastructure regression."""
         first = self.session.execute(select(func.min(_R.started_at)).where(_R.suite == suite))
         first_at = first.scalar()
         if first_at is None:
@@ -111,14 +123,24 @@ class SqlReportRepository:
                 _R.started_at <= at,
             )
         )
+        # Each run's first regression stands for the run: a streak resets once per run, on
+        # the regression that sorts first, so the others never change the objective.
+        mine = [_RR.suite == suite, _RR.started_at <= at]
+        if latest is not None:
+            cutoff = self.session.execute(
+                select(_RR.started_at)
+                .where(*mine)
+                .group_by(_RR.started_at)
+                .order_by(_RR.started_at.desc())
+                .offset(latest)
+                .limit(1)
+            ).scalar()
+            if cutoff is not None:
+                mine.append(_RR.started_at >= cutoff)
         regs = self.session.execute(
-            # No environment filter here: it would steer the planner to the time index.
-            select(_F.started_at, _F.nodeid, _F.classification, _F.exception, _F.message).where(
-                _F.suite == suite,
-                _F.category == INFRA,
-                _F.classification.in_(REGRESSION),
-                _F.started_at <= at,
-            )
+            select(_RR.started_at, _RR.nodeid, _RR.classification, _RR.exception, _RR.message)
+            .where(*mine)
+            .order_by(_RR.started_at)
         )
         return ObjectiveInputs(
             suite=suite,
@@ -223,7 +245,13 @@ class SqlReportRepository:
         n = func.count().label("n")
         rows = self.session.execute(
             select(_F.nodeid, n)
-            .where(*self._failures_of(suite, start, end), _F.classification == "flaky")
+            .where(
+                *self._failures_of(suite, start, end),
+                # Every category named: the (suite, category, classification, started_at) index
+                # then seeks to the window's flaky failures instead of reading all of them.
+                _F.category.in_([c.value for c in Category]),
+                _F.classification == "flaky",
+            )
             .group_by(_F.nodeid)
             .order_by(n.desc(), _F.nodeid)
             .limit(limit)
@@ -234,11 +262,19 @@ class SqlReportRepository:
         self, *, suite: str, start: datetime, tz: tzinfo
     ) -> dict[int, dict[date, int]]:
         """Count each known issue's occurrences per day since `start`."""
-        far = datetime(9999, 1, 1, tzinfo=UTC)
+        # The window's runs, then their per-run tallies: a row per run and issue, not per failure.
+        # The ids are sent as a list: a sub-select let PostgreSQL hash-join all the tallies.
+        runs = self.session.scalars(
+            select(_R.id).where(
+                _R.suite == suite,
+                _R.environment.in_(self._environments(suite)),
+                _R.started_at >= start,
+            )
+        ).all()
         rows = self.session.execute(
-            select(_F.started_at, _F.known_issue, func.count())
-            .where(*self._failures_of(suite, start, far), _F.known_issue.is_not(None))
-            .group_by(_F.started_at, _F.known_issue)
+            select(_IT.started_at, _IT.known_issue, func.sum(_IT.failures + _IT.flaky))
+            .where(_IT.run_id.in_(runs))
+            .group_by(_IT.started_at, _IT.known_issue)
         )
         out: dict[int, dict[date, int]] = defaultdict(lambda: defaultdict(int))
         for at, issue, n in rows:
@@ -258,9 +294,9 @@ class SqlReportRepository:
         )
         per_run: dict[int, dict[str, int]] = defaultdict(dict)
         rows = self.session.execute(
-            select(_F.run_id, _F.classification, func.count())
-            .where(_F.run_id.in_([r[0] for r in runs]))
-            .group_by(_F.run_id, _F.classification)
+            select(_RT.run_id, _RT.classification, func.sum(_RT.failures + _RT.flaky))
+            .where(_RT.run_id.in_([r[0] for r in runs]))
+            .group_by(_RT.run_id, _RT.classification)
         )
         for run_id, classification, n in rows:
             per_run[run_id][classification] = int(n)
@@ -327,14 +363,14 @@ class MetricsSnapshot:
 def metrics_snapshot(session: Session) -> MetricsSnapshot:
     """Count runs, failures per classification, known-issue matches and outbox rows."""
     runs = session.execute(select(_R.suite, func.count()).group_by(_R.suite))
+    # From the per-run tallies and the issue totals the triggers keep: a scrape reads a few
+    # rows per run and one per issue, never the failures themselves.
     failures = session.execute(
-        select(_F.suite, _F.classification, func.count()).group_by(_F.suite, _F.classification)
+        select(_R.suite, _RT.classification, func.sum(_RT.failures + _RT.flaky))
+        .select_from(_RT.run_id.table.join(_R.id.table, _R.id == _RT.run_id))
+        .group_by(_R.suite, _RT.classification)
     )
-    known = session.execute(
-        select(_F.known_issue, func.count())
-        .where(_F.known_issue.is_not(None))
-        .group_by(_F.known_issue)
-    )
+    known = session.execute(select(_IS.known_issue, _IS.occurrences))
     stats = OutboxRepository(session).stats(dead_limit=0)
     return MetricsSnapshot(
         runs_by_suite={s: int(n) for s, n in runs},

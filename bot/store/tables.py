@@ -119,6 +119,7 @@ class IssueTally(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("known_issue", "rule", "run_id", name="uq_issue_tallies"),
         Index("ix_issue_tallies_issue_started", "known_issue", "started_at"),
+        Index("ix_issue_tallies_run", "run_id", "known_issue"),  # a run's issues (0010)
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -207,3 +208,61 @@ class TaskCheckRow(SQLModel, table=True):
     at: datetime = _dt()
     item: str = Field(default="", sa_type=Text)
     source: str  # webhook, issue read or before tracking
+# Summaries kept by database triggers (migration 0010_day_summary), so ingest, re-judging and
+# deletions all keep them right. The dashboard, the objective and the known-issues list read
+# them instead of the failures: their cost follows what they show, not the stored history.
+
+
+class RunTally(SQLModel, table=True):
+    """How many failures of one run have one classification and category (flaky passes apart)."""
+
+    __tablename__ = "run_tallies"
+    __table_args__ = (
+        UniqueConstraint("run_id", "classification", "category", name="uq_run_tallies"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    run_id: int
+    classification: str
+    category: str
+    failures: int = 0  # not flaky
+    flaky: int = 0
+
+
+class RunRegression(SQLModel, table=True):
+    """A run's first infrastructure regression (by node id): the one its streak reset names."""
+
+    __tablename__ = "run_regressions"
+    __table_args__ = (Index("ix_run_regressions_suite_started", "suite", "started_at"),)
+
+    run_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    suite: str
+    started_at: datetime = _dt()
+    failure_id: int
+    nodeid: str = Field(sa_type=Text)
+    classification: str
+    exception: str | None = None
+    message: str = Field(default="", sa_type=Text)
+
+
+class IssueTotal(SQLModel, table=True):
+    """A known issue's occurrences, runs and last sighting over the whole history."""
+
+    __tablename__ = "issue_totals"
+
+    known_issue: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    occurrences: int = 0  # flaky passes included, as the known-issues list counts them
+    runs: int = 0
+    last_seen: datetime = _dt()
+
+
+class RuleTotal(SQLModel, table=True):
+    """How many failures one rule matched to one known issue over the whole history."""
+
+    __tablename__ = "rule_totals"
+    __table_args__ = (UniqueConstraint("known_issue", "rule", name="uq_rule_totals"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    known_issue: int
+    rule: str = ""  # "" for a manual link, as in issue_tallies
+    matches: int = 0

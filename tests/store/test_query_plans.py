@@ -81,3 +81,49 @@ def test_hot_paths_use_indexes_on_failures(engine: Engine) -> None:
             plan = _plan(engine, statement, params)
             assert not _full_scans(plan), f"{name}: {statement}\n{plan}"
     assert checked >= 3, "the hot paths read failures somewhere (the upload's previous runs)"
+
+
+# The reads that must not grow with history: the tables they may read, and the summaries
+# each one must read (so a return to counting failures fails here, not only in a benchmark).
+SUMMARIES = {
+    "known issues": {"issue_totals", "rule_totals"},
+    "objective": {"run_regressions"},
+    "objective, 10 resets": {"run_regressions"},
+    "dashboard": {"run_regressions", "issue_tallies", "run_tallies"},
+}
+HISTORY = ("failures", "run_regressions", "issue_tallies", "run_tallies")
+
+
+def _unbounded(plan: str, table: str) -> list[str]:
+    """Plan lines reading all of `table` (an index read in full counts as a scan too)."""
+    lines = plan.splitlines()
+    found = []
+    for i, line in enumerate(lines):
+        words = line.replace("->", " ").split()
+        if words[:2] == ["SCAN", table]:  # SQLite: SCAN is a full pass, SEARCH a seek
+            found.append(line)
+        if "Scan" in line and f" on {table} " in f"{line} ":  # PostgreSQL
+            depth = len(line) - len(line.lstrip(" ->"))
+            below = []
+            for child in lines[i + 1 :]:
+                if len(child) - len(child.lstrip(" ->")) <= depth or "->" in child:
+                    break
+                below.append(child)
+            if not any("Index Cond" in c or "Recheck Cond" in c for c in below):
+                found.append(line)
+    return found
+
+
+def test_reads_of_history_come_from_summaries_by_seeks(engine: Engine) -> None:
+    ops = operations(engine, START + timedelta(days=365, hours=2))
+    for name, wanted in SUMMARIES.items():
+        sent = _sent(engine, ops[name])
+        read = {t for t in (*HISTORY, "issue_totals", "rule_totals") for s, _ in sent if t in s}
+        assert wanted <= read, f"{name} reads {sorted(read)}"
+        if name != "dashboard":  # the dashboard's flaky tests are failures, sought by index
+            assert "failures" not in read, f"{name} reads failures"
+        for statement, params in sent:
+            plan = _plan(engine, statement, params)
+            for table in HISTORY:
+                if table in statement:
+                    assert not _unbounded(plan, table), f"{name}: {statement}\n{plan}"
