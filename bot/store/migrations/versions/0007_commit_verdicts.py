@@ -1,6 +1,6 @@
 """commit verdicts: the verdict planned for each run's commit and its check run
 
-Revision ID: 0007_commit_verdicts
+Revision ID: 0007
 Revises: 0006
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 import sqlmodel.sql.sqltypes
 from alembic import op
 
-revision: str = "0007_commit_verdicts"
+revision: str = "0007"
 down_revision: str | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None

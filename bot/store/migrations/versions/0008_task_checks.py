@@ -1,7 +1,7 @@
 """task checks: the tracking issue's task items of the task criteria, checked by whom and when
 
-Revision ID: 0008_task_checks
-Revises: 0006
+Revision ID: 0008
+Revises: 0007
 Create Date: 2026-12-01 08:02:08
 """
 
@@ -13,8 +13,8 @@ import sqlalchemy as sa
 import sqlmodel.sql.sqltypes
 from alembic import op
 
-revision: str = "0008_task_checks"
-down_revision: str | None = "0006"
+revision: str = "0008"
+down_revision: str | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

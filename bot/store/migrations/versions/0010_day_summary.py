@@ -1,7 +1,7 @@
 """Summaries kept by triggers: per-run tallies, each run's first regression, issue totals
 
-Revision ID: 0010_day_summary
-Revises: 0006
+Revision ID: 0010
+Revises: 0008
 Create Date: 2026-12-02 08:30:00
 
 The dashboard, the objective and the known-issues list read these instead of the failures, so
@@ -18,8 +18,8 @@ import sqlalchemy as sa
 import sqlmodel.sql.sqltypes
 from alembic import op
 
-revision: str = "0010_day_summary"
-down_revision: str | None = "0006"
+revision: str = "0010"
+down_revision: str | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
