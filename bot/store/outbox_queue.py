@@ -162,12 +162,19 @@ def _summary(kind: str, payload: dict[str, Any]) -> str:
         return f"{verb} #{payload.get('issue')}" + (f" as {reason}" if reason else "")
     if kind == "CreateIssue":
         return _first_line(str(payload.get("title", "")))
+    if kind == "SetCommitVerdict":
+        where = f"{payload.get('mode', 'check_run')} {payload.get('name', '')}"
+        sha = str(payload.get("sha", ""))[:12]
+        verdict = f"({payload.get('conclusion')}): {payload.get('title')}"
+        return _first_line(f"{where} on {sha} {verdict}")
     return _first_line(str(payload.get("body", "")))
 
 
 def _entry(row: OutboxRow) -> OutboxEntry:
     payload = dict(row.payload)
     body, title, issue = payload.get("body"), payload.get("title"), payload.get("issue")
+    if row.kind == "SetCommitVerdict":  # the check run's summary is the text it would show
+        body, title = payload.get("summary"), payload.get("title")
     return OutboxEntry(
         id=row.id or 0,
         key=row.key,

@@ -13,6 +13,7 @@ from bot.core.gate import JudgedFailure, SuspectRange, judge_run
 from bot.core.intents import SetCommitVerdict
 from bot.core.model import Category, Classification
 from bot.github.dryrun import DryRunGateway
+from bot.store.outbox_queue import list_entries
 from bot.store.outbox_verdicts import CommitVerdictRow
 from tests.github.outbox_helpers import FakeClock, enqueue, outbox_engine, sender
 
@@ -83,3 +84,18 @@ def test_an_unchanged_verdict_has_the_same_digest_and_a_changed_one_not() -> Non
     assert digest(first) == digest(again)
     assert digest(first) != digest(known)
     assert first.key != again.key
+
+
+def test_the_outbox_listing_shows_what_the_verdict_write_says(engine: Engine) -> None:
+    clock = FakeClock()
+    enqueue(engine, [_intent(NEW, 1)], clock.now)
+    (entry,), more = list_entries(engine)
+    assert not more
+    assert entry.kind == "SetCommitVerdict"
+    assert entry.summary == (
+        "check_run triage-bot / e2e on dddddddddddd (failure): "
+        "1 failure: 1 new infrastructure failure"
+    )
+    assert entry.title == "1 failure: 1 new infrastructure failure"
+    assert entry.body is not None
+    assert "/compare/" in entry.body
