@@ -134,8 +134,12 @@ def webhook_rows(quick: bool, kinds: list[str]) -> list[Row]:
     rows = []
     for f in figures:
         floor = bare[f.clients]
-        ratio = f.cpu_ms() / floor.cpu_ms()
-        note = f"{ratio:.1f}x bare CPU (median)" if f is not floor else "floor"
+        if f is floor:
+            note = "floor"
+        elif floor.cpu_ms() > 0:
+            note = f"{f.cpu_ms() / floor.cpu_ms():.1f}x bare CPU (median)"
+        else:  # a short run's bare CPU can stay below /proc's clock tick
+            note = "bare CPU below /proc's resolution in this run"
         rows.append(("signed webhooks", f"{f.kind}, {f.clients} client(s), {f.deliveries} issues "
                      f"events", f"{f.describe()}, {f.per_s:,.0f}/s", note))  # fmt: skip
     for w in floors:

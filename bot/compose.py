@@ -38,7 +38,7 @@ from bot.services.run_meta import RunMeta
 from bot.services.webhook_ports import WebhookConfig, WebhookPorts
 from bot.services.writeback import ingest_and_plan, plan_lifecycle, policy_config
 from bot.store.deliveries import EngineDeliveryStore
-from bot.store.engine import make_engine
+from bot.store.engine import make_engine, retrying_conflicts
 from bot.store.migrate import upgrade
 from bot.store.outbox_queue import SqlOutboxQueue
 from bot.store.reports import ensure_claims_table, uow_factory
@@ -200,13 +200,16 @@ class Components:
         return result
 
     def _ingest(self, data: bytes, meta: RunMeta) -> IngestResult:
-        with self.uow() as uow:
-            result = ingest_and_plan(
-                uow, self.kb, data, meta, now=self.clock(), options=self.ingest_options,
-                policy=policy_config(self.settings),
-            )  # fmt: skip
-            uow.commit()
-        return result
+        def once() -> IngestResult:
+            with self.uow() as uow:
+                result = ingest_and_plan(
+                    uow, self.kb, data, meta, now=self.clock(), options=self.ingest_options,
+                    policy=policy_config(self.settings),
+                )  # fmt: skip
+                uow.commit()
+            return result
+
+        return retrying_conflicts(once)
 
     def lifecycle_pass(self) -> None:
         """Suggest closing known issues quiet for stale_issue_days (the daily job)."""

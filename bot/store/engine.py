@@ -8,13 +8,15 @@ cannot reach a client; past `write_wait_s` the writer gets DatabaseBusy (answere
 
 from __future__ import annotations
 
+import logging
 import threading
 import weakref
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import Connection, make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, DBAPIError
 
 from bot.core.errors import TriageError
 
@@ -34,6 +36,35 @@ class DatabaseBusy(Exception):  # noqa: N818  a state, not a bug: the web edge a
     def __init__(self, waited_s: float) -> None:
         super().__init__(f"the database is busy with other writes (waited {waited_s:g} s)")
         self.waited_s = waited_s
+
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+# PostgreSQL rolls back one transaction of a deadlock (40P01) or a serialization conflict
+# (40001); concurrent uploads updating the same per-issue totals in different orders meet it.
+CONFLICT_STATES = frozenset({"40P01", "40001"})
+CONFLICT_ATTEMPTS = 3
+
+
+def lost_a_conflict(exc: BaseException) -> bool:
+    """True when the database rolled the transaction back to settle a conflict with another."""
+    return isinstance(exc, DBAPIError) and getattr(exc.orig, "sqlstate", None) in CONFLICT_STATES
+
+
+def retrying_conflicts(work: Callable[[], T], *, attempts: int = CONFLICT_ATTEMPTS) -> T:
+    """Run a whole transaction again when the database chose it to break a conflict.
+
+    `work` must open, do and commit its transaction itself: a rolled-back attempt left nothing
+    behind, so running it again is the same as running it once.
+    """
+    for attempt in range(1, attempts + 1):
+        try:
+            return work()
+        except DBAPIError as exc:
+            if attempt == attempts or not lost_a_conflict(exc):
+                raise
+            log.warning("a write lost a lock conflict to a concurrent one; attempt %d", attempt + 1)
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 _WRITERS: weakref.WeakKeyDictionary[Engine, Engine] = weakref.WeakKeyDictionary()

@@ -208,6 +208,8 @@ class TaskCheckRow(SQLModel, table=True):
     at: datetime = _dt()
     item: str = Field(default="", sa_type=Text)
     source: str  # webhook, issue read or before tracking
+
+
 # Summaries kept by database triggers (migration 0010_day_summary), so ingest, re-judging and
 # deletions all keep them right. The dashboard, the objective and the known-issues list read
 # them instead of the failures: their cost follows what they show, not the stored history.
