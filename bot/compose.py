@@ -21,13 +21,14 @@ from bot.config import Settings
 from bot.core.artifacts import Limits
 from bot.core.criteria import Criterion, load_criteria
 from bot.core.knowledge import KnowledgeBase, load_knowledge
-from bot.ports import GitHubGateway, IssueStateReader, ReportsUowFactory
+from bot.ports.github import GitHubGateway, IssueStateReader
+from bot.ports.reports import ReportsUowFactory
 from bot.services.ingest import IngestOptions, IngestResult
 from bot.services.issue_sync import refresh_issue_states
 from bot.services.outbox import OutboxSender, SenderConfig
 from bot.services.rejudge import rejudge_knowledge
 from bot.services.run_meta import RunMeta
-from bot.services.webhook_ports import WebhookConfig, WebhookPorts
+from bot.services.webhook_context import WebhookConfig, WebhookPorts
 from bot.services.writeback import ingest_and_plan, plan_lifecycle, policy_config
 from bot.store.engine import make_engine
 from bot.store.migrate import upgrade

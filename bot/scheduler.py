@@ -13,7 +13,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.config import Settings
 from bot.core.criteria import Criterion
-from bot.ports import ReportsUowFactory
+from bot.ports.reports import ReportsUowFactory
 from bot.services.weekly import post_due_reports
 
 log = logging.getLogger(__name__)

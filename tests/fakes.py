@@ -14,20 +14,21 @@ from datetime import datetime as _st_datetime  # noqa: E402, RUF100
 import fnmatch as _st_fnmatch  # noqa: E402, RUF100
 from bot.core.intents import Intent as _StIntent  # noqa: E402, RUF100
 from bot.core.model import TestResult as _StTestResult  # noqa: E402, RUF100
-from bot.ports import ClusterRecord as _ClusterRecord, FailureRecord as _FailureRecord  # noqa: E402, RUF100
-from bot.ports import IssueState as _IssueState, IssueStats as _IssueStats  # noqa: E402, RUF100
-from bot.ports import ManualLinkRecord as _ManualLinkRecord, NewRun as _NewRun  # noqa: E402, RUF100
-from bot.ports import RuleStats as _RuleStats, RunRecord as _RunRecord  # noqa: E402, RUF100
-from bot.ports import UnitOfWork as _UnitOfWork  # noqa: E402, RUF100
-from bot.ports import ClusterRepository as _ClusterRepository, Outbox as _Outbox  # noqa: E402, RUF100
-from bot.ports import FailureRepository as _FailureRepository, ReadModels as _ReadModels  # noqa: E402, RUF100
-from bot.ports import IssueStateRepository as _IssueStateRepository  # noqa: E402, RUF100
-from bot.ports import LinkRepository as _LinkRepository, RunRepository as _RunRepository  # noqa: E402, RUF100
-from bot.ports import TestStateRepository as _TestStateRepository  # noqa: E402, RUF100
-from bot.ports import JudgementChange as _JudgementChange, StoredFailure as _StoredFailure  # noqa: E402, RUF100
-from bot.ports import JudgementRepository as _JudgementRepository  # noqa: E402, RUF100
-from bot.ports import RunIdentity as _RunIdentity  # noqa: E402, RUF100
-from bot.ports import RunIdentityRepository as _RunIdentityRepository  # noqa: E402, RUF100
+from bot.ports.store import ClusterRecord as _ClusterRecord, FailureRecord as _FailureRecord  # noqa: E402, RUF100
+from bot.ports.store import IssueState as _IssueState, IssueStats as _IssueStats  # noqa: E402, RUF100
+from bot.ports.store import ManualLinkRecord as _ManualLinkRecord, NewRun as _NewRun  # noqa: E402, RUF100
+from bot.ports.store import RuleStats as _RuleStats, RunRecord as _RunRecord  # noqa: E402, RUF100
+from bot.ports.store import UnitOfWork as _UnitOfWork  # noqa: E402, RUF100
+from bot.ports.store import ClusterRepository as _ClusterRepository  # noqa: E402, RUF100
+from bot.ports.outbox import Outbox as _Outbox  # noqa: E402, RUF100
+from bot.ports.store import FailureRepository as _FailureRepository, ReadModels as _ReadModels  # noqa: E402, RUF100
+from bot.ports.store import IssueStateRepository as _IssueStateRepository  # noqa: E402, RUF100
+from bot.ports.store import LinkRepository as _LinkRepository, RunRepository as _RunRepository  # noqa: E402, RUF100
+from bot.ports.store import TestStateRepository as _TestStateRepository  # noqa: E402, RUF100
+from bot.ports.store import JudgementChange as _JudgementChange, StoredFailure as _StoredFailure  # noqa: E402, RUF100
+from bot.ports.store import JudgementRepository as _JudgementRepository  # noqa: E402, RUF100
+from bot.ports.store import RunIdentity as _RunIdentity  # noqa: E402, RUF100
+from bot.ports.store import RunIdentityRepository as _RunIdentityRepository  # noqa: E402, RUF100
 # isort: on
 
 
@@ -400,8 +401,8 @@ def _check_fake_unit_of_work(uow: FakeUnitOfWork) -> _UnitOfWork:
 # isort: off
 from collections.abc import Sequence as _GwSequence  # noqa: E402, RUF100
 from datetime import datetime as _gw_datetime  # noqa: E402, RUF100
-from bot.ports import ArtifactInfo as _ArtifactInfo, CommentRef as _CommentRef  # noqa: E402, RUF100
-from bot.ports import GitHubGateway as _GitHubGateway  # noqa: E402, RUF100
+from bot.ports.github import ArtifactInfo as _ArtifactInfo, CommentRef as _CommentRef  # noqa: E402, RUF100
+from bot.ports.github import GitHubGateway as _GitHubGateway  # noqa: E402, RUF100
 # isort: on
 
 
@@ -487,7 +488,7 @@ from dataclasses import dataclass as _ob_dataclass, field as _ob_field  # noqa: 
 from datetime import datetime as _ob_datetime  # noqa: E402, RUF100
 from bot.core.comment_policy import ClusterCandidate as _ClusterCandidate  # noqa: E402, RUF100
 from bot.core.render_comments import IssueActivity as _IssueActivity  # noqa: E402, RUF100
-from bot.ports import WritebackHistory as _WritebackHistory  # noqa: E402, RUF100
+from bot.ports.store import WritebackHistory as _WritebackHistory  # noqa: E402, RUF100
 # isort: on
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from bot.core.errors import TriageError
-from bot.ports import ArtifactInfo, CommentRef, GitHubGateway
+from bot.ports.github import ArtifactInfo, CommentRef, GitHubGateway
 
 log = logging.getLogger(__name__)
 

@@ -9,7 +9,8 @@ from datetime import datetime
 from itertools import islice
 
 from bot.core.model import Failure, Outcome, Phase
-from bot.ports import FailureRecord, Knowledge, UnitOfWork
+from bot.ports.knowledge import Knowledge
+from bot.ports.store import FailureRecord, UnitOfWork
 from bot.services.links import match_failures
 
 NEW_MATCH, LOST_MATCH, CHANGED_ISSUE = "new_match", "lost_match", "changed_issue"

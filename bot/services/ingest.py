@@ -16,15 +16,8 @@ from bot.core.model import Category, Classification, Failure, Match, Outcome, Ph
 from bot.core.redact import redact_run
 from bot.core.reports import read_report_bytes
 from bot.core.signature import SIGNATURE_VERSION, fingerprint
-from bot.ports import (
-    ClusterRecord,
-    FailureRecord,
-    IssueState,
-    Knowledge,
-    NewRun,
-    RunRecord,
-    UnitOfWork,
-)
+from bot.ports.knowledge import Knowledge
+from bot.ports.store import ClusterRecord, FailureRecord, IssueState, NewRun, RunRecord, UnitOfWork
 from bot.services.links import match_failures
 from bot.services.rejudge import mark_flaky
 from bot.services.run_identity import same_run

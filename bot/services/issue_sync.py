@@ -6,7 +6,8 @@ import logging
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 
-from bot.ports import GitHubError, IssueState, IssueStateReader, UnitOfWork
+from bot.ports.github import GitHubError, IssueStateReader
+from bot.ports.store import IssueState, UnitOfWork
 
 log = logging.getLogger(__name__)
 

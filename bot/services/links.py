@@ -11,7 +11,8 @@ from datetime import datetime
 from bot.core.errors import TriageError
 from bot.core.model import Category, Failure, Match, Outcome
 from bot.core.signature import fingerprint
-from bot.ports import IssueState, Knowledge, ManualLinkRecord, UnitOfWork
+from bot.ports.knowledge import Knowledge
+from bot.ports.store import IssueState, ManualLinkRecord, UnitOfWork
 
 FINGERPRINT = re.compile(r"[0-9a-f]{16}")
 MAX_PATTERN = 500

@@ -10,7 +10,7 @@ from bot.config import Settings
 from bot.core.errors import TriageError
 from bot.core.objective import Objective, compute
 from bot.core.weekly import ClusterLine, FlakyLine
-from bot.ports import ReportRepository, ReportsUowFactory, RunLine
+from bot.ports.reports import ReportRepository, ReportsUowFactory, RunLine
 
 UowFactory = ReportsUowFactory
 

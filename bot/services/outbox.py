@@ -16,7 +16,8 @@ from bot.core.intents import (
     marker,
     with_marker,
 )
-from bot.ports import GitHubError, GitHubGateway, OutboxItem, OutboxQueue
+from bot.ports.github import GitHubError, GitHubGateway
+from bot.ports.outbox import OutboxItem, OutboxQueue
 from bot.services.outbox_config import DrainResult, SenderConfig
 
 __all__ = ["DrainResult", "OutboxSender", "SenderConfig", "run_sender_forever"]

@@ -10,11 +10,11 @@ from typing import Protocol
 
 from bot.core.errors import TriageError
 from bot.core.redact import redact
-from bot.ports import (
+from bot.ports.knowledge import Knowledge
+from bot.ports.store import (
     ClusterRecord,
     FailureRecord,
     IssueStateRepository,
-    Knowledge,
     RunRecord,
     TestState,
     UnitOfWork,

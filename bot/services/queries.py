@@ -7,7 +7,8 @@ from datetime import datetime
 from pydantic import BaseModel, Field
 
 from bot.core.errors import TriageError
-from bot.ports import Knowledge, RunRecord, UnitOfWork
+from bot.ports.knowledge import Knowledge
+from bot.ports.store import RunRecord, UnitOfWork
 
 
 class RunItem(BaseModel):

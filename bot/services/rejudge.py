@@ -19,14 +19,8 @@ from datetime import datetime
 from bot.core.classify import FlakyPolicy, Prior, classify, letter
 from bot.core.clusters import suggest_rule
 from bot.core.model import Classification, Match, Outcome
-from bot.ports import (
-    ClusterRecord,
-    IssueState,
-    JudgementChange,
-    Knowledge,
-    StoredFailure,
-    UnitOfWork,
-)
+from bot.ports.knowledge import Knowledge
+from bot.ports.store import ClusterRecord, IssueState, JudgementChange, StoredFailure, UnitOfWork
 from bot.services.backtest import to_failure
 from bot.services.links import match_failures
 

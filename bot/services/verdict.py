@@ -15,7 +15,7 @@ from bot.core.gate import (
     suspect_range,
 )
 from bot.core.model import Category, Classification, Outcome
-from bot.ports import FailureRecord
+from bot.ports.store import FailureRecord
 
 SUSPECT_LOOKBACK = 100  # runs walked back to find where a failure started
 SUSPECTS_MAX = 100  # new failures given a suspect range (one indexed query each)

@@ -15,7 +15,8 @@ from bot.core.webhook import (
     WrongCommand,
     parse_run_id,
 )
-from bot.ports import Knowledge, UnitOfWork
+from bot.ports.knowledge import Knowledge
+from bot.ports.store import UnitOfWork
 from bot.services import links, rejudge
 
 # `/triage link GLOB` past this many stored failures needs `--confirm` (a setting).

@@ -12,7 +12,7 @@ from bot.core.criteria import Criterion, Verdict, evaluate
 from bot.core.errors import TriageError
 from bot.core.intents import CreateIssue, Intent, PostComment
 from bot.core.weekly import IsoWeek, WeeklyReport, last_complete_week, render_markdown, report_title
-from bot.ports import ReportRepository
+from bot.ports.reports import ReportRepository
 from bot.services.objective import UnknownSuiteError, UowFactory, objective_of, report_tz
 
 log = logging.getLogger(__name__)

@@ -9,7 +9,8 @@ from bot.config import Settings
 from bot.core.comment_policy import PolicyConfig, plan_new_issue, plan_run, plan_stale
 from bot.core.intents import Intent, SetIssueState
 from bot.core.knowledge.base import KnowledgeBase
-from bot.ports import IssueState, IssueStateRepository, Outbox, UnitOfWork, WritebackHistory
+from bot.ports.outbox import Outbox
+from bot.ports.store import IssueState, IssueStateRepository, UnitOfWork, WritebackHistory
 from bot.services.ingest import IngestOptions, IngestResult, ingest_report
 from bot.services.run_meta import RunMeta
 

@@ -10,7 +10,7 @@ from sqlalchemy import case, func, select
 from sqlmodel import Session
 
 from bot.core.model import TestResult
-from bot.ports import ClusterRecord
+from bot.ports.store import ClusterRecord
 from bot.store.common import upsert, utc
 from bot.store.tables import Cluster, SuiteTest
 

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import JSON, Column, DateTime, Index, select
 from sqlmodel import Field, Session, SQLModel
 
-from bot.ports import RunIdentity
+from bot.ports.store import RunIdentity
 from bot.store.common import utc
 
 

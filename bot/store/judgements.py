@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import DateTime, Index, Text, bindparam, delete, func, select, update
 from sqlmodel import Field, Session, SQLModel
 
-from bot.ports import JudgementChange, StoredFailure
+from bot.ports.store import JudgementChange, StoredFailure
 from bot.store.common import utc
 from bot.store.runs import failure_record
 from bot.store.tables import Cluster, FailureRow, WrongMatch

@@ -30,7 +30,7 @@ from bot.core.intents import (
     intent_to_payload,
 )
 from bot.core.redact import redact
-from bot.ports import Outbox, OutboxItem, OutboxStats
+from bot.ports.outbox import Outbox, OutboxItem, OutboxStats
 from bot.store.common import maybe_utc, upsert, utc
 
 PENDING, SENT, DEAD, SUPERSEDED = "pending", "sent", "dead", "superseded"

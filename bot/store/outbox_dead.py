@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from bot.ports import Requeued
+from bot.ports.outbox import Requeued
 from bot.store.outbox import DEAD, PENDING, OutboxRow
 
 REQUEUE_MAX = 1000  # ids in one manual retry; the API and the CLI refuse more

@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from bot.ports import OutboxItem, OutboxQueue, OutboxStats, Requeued
+from bot.ports.outbox import OutboxItem, OutboxQueue, OutboxStats, Requeued
 from bot.store.engine import IMMEDIATE
 from bot.store.outbox import OutboxRepository
 from bot.store.outbox_dead import requeue, revive_dead

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Engine, func, select
 from sqlmodel import Session
 
-from bot.ports import ClusterRecord, FailureRecord, TestState
+from bot.ports.store import ClusterRecord, FailureRecord, TestState
 from bot.store.common import utc
 from bot.store.history import _cluster_record
 from bot.store.outbox import DEAD, CommentRecord, OutboxRow

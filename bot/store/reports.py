@@ -14,7 +14,7 @@ from sqlmodel import Field, Session, SQLModel
 from bot.core.criteria import FailureGroup, WeekFacts
 from bot.core.objective import ObjectiveInputs, Regression, window_start_time
 from bot.core.weekly import ClusterLine, FlakyLine, IsoWeek
-from bot.ports import ReportRepository, ReportsUowFactory, RunLine
+from bot.ports.reports import ReportRepository, ReportsUowFactory, RunLine
 from bot.store import tables
 from bot.store.outbox import OutboxRepository
 from bot.store.uow import OutboxFactory, SessionUnitOfWork

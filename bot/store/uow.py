@@ -8,13 +8,13 @@ from typing import Self
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from bot.ports import (
+from bot.ports.outbox import Outbox
+from bot.ports.store import (
     ClusterRepository,
     FailureRepository,
     IssueStateRepository,
     JudgementRepository,
     LinkRepository,
-    Outbox,
     ReadModels,
     RunIdentityRepository,
     RunRepository,

@@ -16,8 +16,9 @@ from sqlalchemy import Engine
 from bot.compose import Components, utc_now
 from bot.config import Settings
 from bot.core.knowledge import KnowledgeBase
-from bot.ports import GitHubGateway, ReportsUowFactory
-from bot.services.webhook_ports import WebhookPorts
+from bot.ports.github import GitHubGateway
+from bot.ports.reports import ReportsUowFactory
+from bot.services.webhook_context import WebhookPorts
 from bot.store.uow import SqlUnitOfWork
 
 # The app's context is the composition root's Components; the old name stays for routers.

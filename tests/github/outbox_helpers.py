@@ -10,7 +10,8 @@ from sqlalchemy import Engine
 from sqlmodel import Session, SQLModel, col, select
 
 from bot.core.intents import Intent
-from bot.ports import GitHubGateway, OutboxItem
+from bot.ports.github import GitHubGateway
+from bot.ports.outbox import OutboxItem
 from bot.services.outbox import OutboxSender, SenderConfig
 from bot.store.engine import make_engine
 from bot.store.outbox import CommentRecord, OutboxRepository, OutboxRow

@@ -16,7 +16,7 @@ from bot.core.classify import FlakyPolicy, is_regression
 from bot.core.model import Phase
 from bot.core.signature import fingerprint
 from bot.core.webhook import LinkCommand, StatusCommand, UnlinkCommand, WrongCommand
-from bot.ports import FailureRecord
+from bot.ports.store import FailureRecord
 from bot.services.ingest import IngestOptions, ingest_run
 from bot.services.objective import objective
 from bot.services.rejudge import rejudge_knowledge

@@ -16,9 +16,9 @@ from sqlmodel import select
 from bot.config import DEFAULT_KNOWLEDGE_DIR
 from bot.core.knowledge import load_knowledge
 from bot.core.webhook import StatusCommand, parse_event
-from bot.ports import ArtifactInfo, CommentRef, GitHubError, GitHubGateway
+from bot.ports.github import ArtifactInfo, CommentRef, GitHubError, GitHubGateway
 from bot.services.ingest import IngestOptions
-from bot.services.webhook_ports import WebhookConfig, WebhookPorts
+from bot.services.webhook_context import WebhookConfig, WebhookPorts
 from bot.services.webhook_registry import registry
 from bot.services.webhooks import (
     Delivery,

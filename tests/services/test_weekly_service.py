@@ -14,7 +14,7 @@ from bot.core.criteria import load_criteria
 from bot.core.errors import TriageError
 from bot.core.intents import CreateIssue, PostComment
 from bot.core.weekly import IsoWeek
-from bot.ports import Outbox
+from bot.ports.outbox import Outbox
 from bot.services.objective import UnknownSuiteError
 from bot.services.weekly import due_weeks, post_due_reports, post_week, render_week
 from bot.store.reports import uow_factory

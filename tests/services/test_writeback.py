@@ -11,7 +11,7 @@ from sqlmodel import Session
 
 from bot.core.comment_policy import PolicyConfig
 from bot.core.intents import marker
-from bot.ports import IssueState
+from bot.ports.store import IssueState
 from bot.services.writeback import plan_after_ingest, plan_lifecycle
 from bot.store.engine import make_engine
 from bot.store.links import SqlIssueStates

@@ -8,7 +8,7 @@ from pydantic import SecretStr
 from sqlalchemy import Engine
 from sqlmodel import Session, SQLModel
 
-from bot.ports import IssueState
+from bot.ports.store import IssueState
 from bot.services.issue_sync import EPOCH, refresh_issue_states
 from bot.store.engine import make_engine
 from bot.store.links import SqlIssueStates

@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from bot.config import Settings
 from bot.core.webhook import WebhookError, parse_event
-from bot.services.webhook_ports import WebhookConfig
+from bot.services.webhook_context import WebhookConfig
 from bot.services.webhooks import wants
 from bot.store.deliveries import WebhookDelivery
 from tests.web.conftest import PAYLOADS, Db, wait_for
