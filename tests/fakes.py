@@ -546,3 +546,30 @@ class RecordingOutbox:
         new = [i for i in intents if i.key not in self.intents]
         self.intents.update({i.key: i for i in new})
         return len(new)
+
+
+# --- GitHub (issue states) ------------------------------------------------------------------
+
+# isort: off
+from collections.abc import Sequence as _IsSequence  # noqa: E402, RUF100
+from bot.ports.github import GitHubError as _GitHubError  # noqa: E402, RUF100
+from bot.ports.github import IssueStateReader as _IssueStateReader  # noqa: E402, RUF100
+# isort: on
+
+
+class FakeIssueStateReader:
+    """Answers prepared issue states (or raises `error`); records the numbers asked for."""
+
+    def __init__(self, states: _IsSequence[_IssueState] = (), error: _GitHubError | None = None):
+        self.states = {s.number: s for s in states}
+        self.error = error
+        self.asked: list[list[int]] = []
+
+    def issue_states(self, numbers: _IsSequence[int]) -> list[_IssueState]:
+        self.asked.append(list(numbers))
+        if self.error is not None:
+            raise self.error
+        return [self.states[n] for n in numbers if n in self.states]
+
+
+_issue_reader_check: type[_IssueStateReader] = FakeIssueStateReader

@@ -12,11 +12,11 @@ from bot.core.classify import FlakyPolicy, Prior, RunSummary, Verdict, classify,
 from bot.core.clusters import suggest_rule
 from bot.core.digest import report_digest
 from bot.core.errors import TriageError
+from bot.core.knowledge import KnowledgeBase
 from bot.core.model import Category, Classification, Failure, Match, Outcome, Phase, TestRun
 from bot.core.redact import redact_run
 from bot.core.reports import read_report_bytes
 from bot.core.signature import SIGNATURE_VERSION, fingerprint
-from bot.ports.knowledge import Knowledge
 from bot.ports.store import ClusterRecord, FailureRecord, IssueState, NewRun, RunRecord, UnitOfWork
 from bot.services.links import match_failures
 from bot.services.rejudge import mark_flaky
@@ -49,7 +49,7 @@ class IngestResult:
 
 def ingest_report(
     uow: UnitOfWork,
-    kb: Knowledge,
+    kb: KnowledgeBase,
     data: bytes,
     meta: RunMeta,
     *,
@@ -67,7 +67,7 @@ def ingest_report(
 
 def ingest_run(
     uow: UnitOfWork,
-    kb: Knowledge,
+    kb: KnowledgeBase,
     run: TestRun,
     meta: RunMeta,
     digest: str,
@@ -124,7 +124,7 @@ def ingest_run(
 
 def _classify_all(
     uow: UnitOfWork,
-    kb: Knowledge,
+    kb: KnowledgeBase,
     failures: Sequence[Failure],
     *,
     meta: RunMeta,
@@ -229,7 +229,7 @@ def _verdict(
     failure: Failure,
     match: Match | None,
     *,
-    kb: Knowledge,
+    kb: KnowledgeBase,
     issue_state: str | None,
     prior: Prior | None,
     options: IngestOptions,

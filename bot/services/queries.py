@@ -7,7 +7,7 @@ from datetime import datetime
 from pydantic import BaseModel, Field
 
 from bot.core.errors import TriageError
-from bot.ports.knowledge import Knowledge
+from bot.core.knowledge import KnowledgeBase
 from bot.ports.store import RunRecord, UnitOfWork
 
 
@@ -150,7 +150,7 @@ def get_run(uow: UnitOfWork, *, run_id: int) -> RunDetail:
     return RunDetail.model_validate({**_run_item(record), "failures": failures})
 
 
-def known_issues(uow: UnitOfWork, kb: Knowledge) -> list[KnownIssueItem]:
+def known_issues(uow: UnitOfWork, kb: KnowledgeBase) -> list[KnownIssueItem]:
     """List every known issue (knowledge base or seen in history) with occurrences and rules."""
     stats = {s.issue: s for s in uow.reads.issue_stats()}
     states = {s.number: s for s in uow.issues.all()}

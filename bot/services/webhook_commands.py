@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from datetime import datetime
 
 from bot.core.classify import FlakyPolicy
+from bot.core.knowledge import KnowledgeBase
 from bot.core.webhook import (
     Command,
     LinkCommand,
@@ -15,7 +16,6 @@ from bot.core.webhook import (
     WrongCommand,
     parse_run_id,
 )
-from bot.ports.knowledge import Knowledge
 from bot.ports.store import UnitOfWork
 from bot.services import links, rejudge
 
@@ -89,7 +89,7 @@ def run_command(
     user: str,
     now: datetime,
     link_confirm_threshold: int = DEFAULT_LINK_CONFIRM_THRESHOLD,
-    kb: Knowledge | None = None,
+    kb: KnowledgeBase | None = None,
     policy: FlakyPolicy | None = None,
 ) -> str:
     """Apply a command on `issue` in the caller's transaction; return the reply text.
@@ -109,7 +109,7 @@ def run_command(
 
 
 def _rejudged(
-    uow: UnitOfWork, kb: Knowledge, command: LinkCommand | UnlinkCommand | WrongCommand, *,
+    uow: UnitOfWork, kb: KnowledgeBase, command: LinkCommand | UnlinkCommand | WrongCommand, *,
     user: str, now: datetime,
     policy: FlakyPolicy | None,
 ) -> str:  # fmt: skip
