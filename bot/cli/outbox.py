@@ -10,8 +10,9 @@ from typing import Annotated
 import typer
 
 from bot.cli.db import load_settings, open_database
+from bot.configs import sender_config
 from bot.core.errors import TriageError
-from bot.services.outbox import OutboxSender, SenderConfig
+from bot.services.outbox import OutboxSender
 
 outbox_app = typer.Typer(help="The outbox of GitHub writes.", no_args_is_help=True)
 
@@ -37,9 +38,7 @@ def drain_command(
             raise typer.Exit(2) from None
         if dry:
             typer.echo("dry run: no GitHub credentials; writes are logged, not sent")
-        sender = OutboxSender(
-            SqlOutboxQueue(engine), gateway, config=SenderConfig.from_settings(settings)
-        )
+        sender = OutboxSender(SqlOutboxQueue(engine), gateway, config=sender_config(settings))
         result = sender.drain(wait=wait, limit=limit)
         typer.echo(
             f"ok: sent {result.sent}, retried {result.retried}, dead {result.dead}, "

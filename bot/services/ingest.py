@@ -7,7 +7,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from bot.config import Settings
 from bot.core.classify import FlakyPolicy, Prior, RunSummary, Verdict, classify, letter, summarise
 from bot.core.clusters import suggest_rule
 from bot.core.digest import report_digest
@@ -26,17 +25,10 @@ from bot.services.run_meta import RunMeta, aware, check_meta, check_started, red
 
 @dataclass(frozen=True, slots=True)
 class IngestOptions:
-    """Knobs from settings: the report size cap and the flaky policy."""
+    """Knobs: the report size cap and the flaky policy (bot.configs builds them from settings)."""
 
     max_bytes: int = 50 * 1024 * 1024
     flaky: FlakyPolicy = field(default_factory=FlakyPolicy)
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> IngestOptions:
-        return cls(
-            max_bytes=settings.max_report_bytes,
-            flaky=FlakyPolicy(flips=settings.flaky_flips, window=settings.flaky_window),
-        )
 
 
 @dataclass(frozen=True, slots=True)

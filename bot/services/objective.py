@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
 from zoneinfo import ZoneInfo
 
-from bot.config import Settings
 from bot.core.errors import TriageError
 from bot.core.objective import Objective, compute
 from bot.core.weekly import ClusterLine, FlakyLine
@@ -19,36 +18,47 @@ class UnknownSuiteError(TriageError):
     """No run of this suite was ever ingested."""
 
 
-def report_tz(settings: Settings) -> tzinfo:
+@dataclass(frozen=True, slots=True)
+class ReportConfig:
+    """The objective's window and the weekly report's time zone, schedule and target."""
+
+    timezone: str = "UTC"
+    objective_days: int = 30
+    objective_min_coverage: float = 0.9
+    report_issue: int = 623  # the tracking issue the weekly report is a comment on
+    report_as_new_issue: bool = False
+    # A week's report is due this long after the week ends (the report day and hour).
+    due_after: timedelta = timedelta(hours=9)
+
+
+def report_tz(config: ReportConfig) -> tzinfo:
     """Return the configured report time zone; a bad name is a configuration error."""
     try:
-        return ZoneInfo(settings.report_timezone)
+        return ZoneInfo(config.timezone)
     except (ValueError, KeyError) as exc:
-        raise TriageError(
-            "bad_timezone", f"unknown time zone {settings.report_timezone!r}"
-        ) from exc
+        raise TriageError("bad_timezone", f"unknown time zone {config.timezone!r}") from exc
 
 
 def objective_of(
-    reports: ReportRepository, *, suite: str, at: datetime, settings: Settings
+    reports: ReportRepository, *, suite: str, at: datetime, config: ReportConfig
 ) -> Objective:
     """Compute one suite's objective at `at`; raise UnknownSuiteError for an unknown suite."""
     inputs = reports.objective_inputs(
         suite=suite,
         at=at,
-        days=settings.objective_days,
-        min_coverage=settings.objective_min_coverage,
-        tz=report_tz(settings),
+        days=config.objective_days,
+        min_coverage=config.objective_min_coverage,
+        tz=report_tz(config),
     )
     if inputs is None:
         raise UnknownSuiteError("unknown_suite", f"no run of suite {suite!r} was ever ingested")
     return compute(inputs)
 
 
-def objective(uow: UowFactory, *, suite: str, at: datetime, settings: Settings) -> Objective:
+def objective(uow: UowFactory, *, suite: str, at: datetime, config: ReportConfig) -> Objective:
     """Compute one suite's objective in its own read transaction."""
     with uow() as tx:
-        return objective_of(tx.reports, suite=suite, at=at, settings=settings)
+        return objective_of(tx.reports, suite=suite, at=at, config=config)
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,9 +83,9 @@ class DashboardView:
 
 
 def _suite_view(
-    reports: ReportRepository, *, obj: Objective, now: datetime, settings: Settings
+    reports: ReportRepository, *, obj: Objective, now: datetime, config: ReportConfig
 ) -> SuiteView:
-    tz = report_tz(settings)
+    tz = report_tz(config)
     suite = obj.suite
     start = datetime.combine(obj.window_start, datetime.min.time(), tzinfo=tz)
     days = [obj.window_start + timedelta(days=i) for i in range(obj.days)]
@@ -94,12 +104,12 @@ def _suite_view(
 
 
 def dashboard(
-    uow: UowFactory, *, suite: str | None, now: datetime, settings: Settings
+    uow: UowFactory, *, suite: str | None, now: datetime, config: ReportConfig
 ) -> DashboardView:
     """Gather every suite's objective and the details of the selected (or first) suite."""
     with uow() as tx:
         suites = tx.reports.suites()
-        objectives = [objective_of(tx.reports, suite=s, at=now, settings=settings) for s in suites]
+        objectives = [objective_of(tx.reports, suite=s, at=now, config=config) for s in suites]
         chosen = suite if suite is not None else (suites[0] if suites else None)
         if chosen is not None and chosen not in suites:
             raise UnknownSuiteError(
@@ -108,5 +118,5 @@ def dashboard(
         view = None
         if chosen is not None:
             obj = objectives[suites.index(chosen)]
-            view = _suite_view(tx.reports, obj=obj, now=now, settings=settings)
+            view = _suite_view(tx.reports, obj=obj, now=now, config=config)
         return DashboardView(suites, objectives, view)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 
-from bot.config import Settings
 from bot.core.comment_policy import PolicyConfig, plan_new_issue, plan_run, plan_stale
 from bot.core.intents import Intent, SetIssueState
 from bot.core.knowledge.base import KnowledgeBase
@@ -15,19 +14,6 @@ from bot.services.ingest import IngestOptions, IngestResult, ingest_report
 from bot.services.run_meta import RunMeta
 
 NEW_ISSUE_LABELS = ("triage-bot",)
-
-
-def policy_config(settings: Settings) -> PolicyConfig:
-    """Take the comment policy defaults from settings."""
-    return PolicyConfig(
-        quiet_days=settings.comment_quiet_days,
-        daily_budget=settings.comment_daily_budget,
-        spike_factor=settings.comment_spike_factor,
-        reopen_on_recurrence=settings.reopen_on_recurrence,
-        stale_issue_days=settings.stale_issue_days,
-        file_new_issues=settings.file_new_issues,
-        new_issue_min_runs=settings.new_issue_min_runs,
-    )
 
 
 def overrides_of(knowledge: KnowledgeBase) -> dict[int, Mapping[str, object]]:

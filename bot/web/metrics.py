@@ -142,7 +142,7 @@ def get_metrics(context: Context) -> PlainTextResponse:
         reports = SqlReportRepository(session)
         streaks = {}
         for suite in snap.runs_by_suite:
-            o = objective_of(reports, suite=suite, at=now, settings=context.settings)
+            o = objective_of(reports, suite=suite, at=now, config=context.report_config)
             streaks[suite] = (o.streak_days, o.met, o.coverage)
     with context.uow(write=False) as uow:  # a deploy dashboard's gate: one run per suite
         verdicts = {

@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import Engine
 
 from bot.config import Settings
+from bot.configs import report_config
 from bot.core.classify import FlakyPolicy, is_regression
 from bot.core.model import Phase
 from bot.core.signature import fingerprint
@@ -71,7 +72,7 @@ def _regressions(engine: Engine) -> int:
 def _resets(engine: Engine, at: int) -> list[str]:
     """The objective's streak resets, as the API and dashboard compute them."""
     settings = Settings(_env_file=None, database_url="sqlite://")  # type: ignore[call-arg]
-    found = objective(uow_factory(engine), suite="e2e", at=day(at), settings=settings)
+    found = objective(uow_factory(engine), suite="e2e", at=day(at), config=report_config(settings))
     return [r.nodeid for r in found.resets]
 
 
