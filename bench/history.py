@@ -31,12 +31,13 @@ from sqlalchemy import Engine
 from bench.ingest import database
 from bench.real_reports import make_report
 from bot.config import DEFAULT_KNOWLEDGE_DIR, Settings
+from bot.configs import policy_config, report_config
 from bot.core.knowledge import load_knowledge
 from bot.services.ingest import IngestOptions
 from bot.services.objective import dashboard, objective
 from bot.services.queries import known_issues
 from bot.services.run_meta import RunMeta
-from bot.services.writeback import ingest_and_plan, policy_config
+from bot.services.writeback import ingest_and_plan
 from bot.store.engine import make_engine
 from bot.store.migrate import upgrade
 from bot.store.reports import uow_factory
@@ -162,8 +163,8 @@ def operations(engine: Engine, at: datetime) -> dict[str, Op]:
     return {
         "upload of 23 tests": upload,
         "known issues": issues,
-        "objective": lambda: objective(reports, suite=SUITE, at=at, settings=settings),
-        "dashboard": lambda: dashboard(reports, suite=None, now=at, settings=settings),
+        "objective": lambda: objective(reports, suite=SUITE, at=at, config=report_config(settings)),
+        "dashboard": lambda: dashboard(reports, suite=None, now=at, config=report_config(settings)),
     }
 
 
