@@ -27,9 +27,9 @@ from bot.services.objective import dashboard, objective
 from bot.services.queries import known_issues
 from bot.services.weekly import build_report
 from bot.store.engine import make_engine
-from bot.store.metadata import load_all_tables
 from bot.store.pages import pages_uow
 from bot.store.reports import uow_factory
+from bot.store.tables import load_all_tables
 from bot.web.dashboard import render
 
 SUITE = "staging"

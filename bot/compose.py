@@ -35,7 +35,7 @@ from bot.services.writeback import ingest_and_plan, plan_lifecycle
 from bot.store.engine import make_engine
 from bot.store.migrate import upgrade
 from bot.store.outbox_queue import SqlOutboxQueue
-from bot.store.reports import ensure_claims_table, uow_factory
+from bot.store.reports import uow_factory
 from bot.store.uow import OutboxFactory, SqlUnitOfWork
 
 if TYPE_CHECKING:
@@ -234,10 +234,6 @@ class Components:
         """The outbox sender on this database and the process-wide gateway."""
         config = configs.sender_config(self.settings)
         return OutboxSender(SqlOutboxQueue(self.engine), self.gateway, config=config, sleep=sleep)
-
-    def prepare(self) -> None:
-        """Create what the migrations do not (yet) hold; idempotent."""
-        ensure_claims_table(self.engine)
 
     def start_scheduler(self) -> BackgroundScheduler | None:
         """Start the weekly report and daily lifecycle jobs, when the scheduler is enabled."""

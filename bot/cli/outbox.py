@@ -24,13 +24,11 @@ def drain_command(
 ) -> None:
     """Send pending GitHub writes serially until the outbox is empty."""
     from bot.github.gateway import make_gateway  # noqa: PLC0415  server libraries: lazily
-    from bot.store.outbox import ensure_outbox_tables  # noqa: PLC0415
     from bot.store.outbox_queue import SqlOutboxQueue  # noqa: PLC0415
 
     settings = load_settings()
     engine = open_database(settings)
     try:
-        ensure_outbox_tables(engine)
         try:
             gateway, dry = make_gateway(settings)
         except TriageError as exc:
@@ -56,8 +54,7 @@ def retry_command(
     dead: Annotated[bool, typer.Option("--dead", help="Every dead row.")] = False,
 ) -> None:
     """Put dead rows back in the queue, with all their attempts, for the sender to send now."""
-    from bot.store.outbox import ensure_outbox_tables  # noqa: PLC0415  server libraries: lazily
-    from bot.store.outbox_dead import REQUEUE_MAX  # noqa: PLC0415
+    from bot.store.outbox_dead import REQUEUE_MAX  # noqa: PLC0415  server libraries: lazily
     from bot.store.outbox_queue import SqlOutboxQueue  # noqa: PLC0415
 
     if not ids and not dead:
@@ -69,7 +66,6 @@ def retry_command(
     settings = load_settings()
     engine = open_database(settings)
     try:
-        ensure_outbox_tables(engine)
         done = SqlOutboxQueue(engine).requeue(ids or None, now=datetime.now(UTC))
     finally:
         engine.dispose()
@@ -84,13 +80,11 @@ def retry_command(
 @outbox_app.command("status")
 def status_command() -> None:
     """Print the outbox depth per state and the dead rows, as JSON."""
-    from bot.store.outbox import ensure_outbox_tables  # noqa: PLC0415  server libraries: lazily
-    from bot.store.outbox_queue import SqlOutboxQueue  # noqa: PLC0415
+    from bot.store.outbox_queue import SqlOutboxQueue  # noqa: PLC0415  server libraries: lazily
 
     settings = load_settings()
     engine = open_database(settings)
     try:
-        ensure_outbox_tables(engine)
         typer.echo(json.dumps(asdict(SqlOutboxQueue(engine).stats()), indent=2))
     finally:
         engine.dispose()

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any
 
-from sqlalchemy import DateTime, Engine, UniqueConstraint, distinct, func, select
+from sqlalchemy import Engine, distinct, func, select
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Field, Session, SQLModel
+from sqlmodel import Session
 
 from bot.core.criteria import FailureGroup, WeekFacts
 from bot.core.objective import ObjectiveInputs, Regression, window_start_time
@@ -17,6 +17,7 @@ from bot.core.weekly import ClusterLine, FlakyLine, IsoWeek
 from bot.ports.reports import ReportRepository, ReportsUowFactory, RunLine
 from bot.store import tables
 from bot.store.outbox import OutboxRepository
+from bot.store.tables import WeeklyReportClaim
 from bot.store.uow import OutboxFactory, SessionUnitOfWork
 
 _R = tables.Run.__table__.c  # type: ignore[attr-defined]
@@ -28,23 +29,6 @@ REGRESSION = ("new", "recurred")
 INFRA = "infrastructure"
 PASSING = ("passed", "flaky", "xpassed")
 FAILING = ("failed", "error")
-
-
-class WeeklyReportClaim(SQLModel, table=True):
-    """A weekly report taken on by one process: at most one row per suite and ISO week."""
-
-    __tablename__ = "weekly_report_claims"
-    __table_args__ = (UniqueConstraint("suite", "iso_week", name="uq_weekly_report_claims"),)
-
-    id: int | None = Field(default=None, primary_key=True)
-    suite: str = Field(max_length=200)
-    iso_week: str = Field(max_length=10)
-    claimed_at: datetime = Field(sa_type=DateTime(timezone=True), nullable=False)
-
-
-def ensure_claims_table(engine: Engine) -> None:
-    """Create the claims table if the migrations have not (idempotent)."""
-    WeeklyReportClaim.__table__.create(engine, checkfirst=True)  # type: ignore[attr-defined]
 
 
 def utc(value: datetime) -> datetime:

@@ -105,7 +105,6 @@ def _start_loops(context: Components) -> list[_Loop]:
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     context: Components = app.state.context
     await asyncio.to_thread(upgrade, context.settings.database_url)
-    await asyncio.to_thread(context.prepare)
     context.criteria  # noqa: B018  load now: a bad criteria file fails the start
     await asyncio.to_thread(context.rejudge_stored)  # the knowledge base changed: re-judge
     loops = _start_loops(context)

@@ -28,10 +28,9 @@ from bot.services.webhooks import (
     receive,
     wants,
 )
-from bot.store.deliveries import WebhookDelivery
 from bot.store.engine import make_engine
 from bot.store.migrate import upgrade
-from bot.store.outbox import OutboxRow
+from bot.store.tables import OutboxRow, WebhookDelivery
 from bot.store.uow import SqlUnitOfWork
 
 NOW = datetime(2026, 11, 20, 9, tzinfo=UTC)

@@ -19,7 +19,7 @@ from bot.config import Settings
 from bot.core.webhook import WebhookError, parse_event
 from bot.services.webhook_context import WebhookConfig
 from bot.services.webhooks import wants
-from bot.store.deliveries import WebhookDelivery
+from bot.store.tables import WebhookDelivery
 from tests.web.conftest import PAYLOADS, Db, wait_for
 from tests.web.webhook_support import send
 
