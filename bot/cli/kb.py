@@ -6,10 +6,8 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from pydantic import ValidationError
 
-from bot.cli.db import settings_error
-from bot.config import get_settings
+from bot.cli.db import load_settings
 from bot.core.errors import KnowledgeError
 from bot.core.knowledge import load_knowledge
 
@@ -24,7 +22,7 @@ def validate(
 ) -> None:
     """Load and check every knowledge file; print one line per problem."""
     if directory is None:
-        directory = _default_dir()
+        directory = load_settings(code=1).knowledge_dir
     try:
         kb = load_knowledge(directory)
     except KnowledgeError as exc:
@@ -33,14 +31,6 @@ def validate(
         raise typer.Exit(1) from None
     rules = sum(len(issue.rules) for issue in kb.issues.values())
     typer.echo(f"ok: {len(kb.issues)} known issues, {rules} rules")
-
-
-def _default_dir() -> Path:
-    try:
-        return get_settings().knowledge_dir
-    except ValidationError as exc:
-        typer.echo(settings_error(exc), err=True)
-        raise typer.Exit(1) from None
 
 
 def register(app: typer.Typer) -> None:

@@ -10,7 +10,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from bot.ports.outbox import OutboxItem, OutboxQueue, OutboxStats, Requeued
-from bot.store.engine import IMMEDIATE
+from bot.store.engine import writer
 from bot.store.outbox import OutboxRepository
 from bot.store.outbox_dead import requeue, revive_dead
 
@@ -23,9 +23,7 @@ class SqlOutboxQueue:
 
     @contextmanager
     def _repo(self, *, write: bool = True) -> Iterator[OutboxRepository]:
-        with Session(self.engine) as session:
-            if write and self.engine.dialect.name == "sqlite":
-                session.connection(execution_options={IMMEDIATE: True})
+        with Session(writer(self.engine) if write else self.engine) as session:
             yield OutboxRepository(session)
             session.commit()
 

@@ -16,6 +16,7 @@ from bot.core.objective import ObjectiveInputs, Regression, window_start_time
 from bot.core.weekly import ClusterLine, FlakyLine, IsoWeek
 from bot.ports.reports import ReportRepository, ReportsUowFactory, RunLine
 from bot.store import tables
+from bot.store.common import utc
 from bot.store.outbox import OutboxRepository
 from bot.store.tables import WeeklyReportClaim
 from bot.store.uow import OutboxFactory, SessionUnitOfWork
@@ -29,11 +30,6 @@ REGRESSION = ("new", "recurred")
 INFRA = "infrastructure"
 PASSING = ("passed", "flaky", "xpassed")
 FAILING = ("failed", "error")
-
-
-def utc(value: datetime) -> datetime:
-    """Read back a stored time as aware UTC (SQLite returns naive values)."""
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def _group(row: Any) -> FailureGroup:
