@@ -27,7 +27,7 @@ from bot.ports.reports import ReportsUowFactory
 from bot.services.ingest import IngestOptions, IngestResult
 from bot.services.issue_sync import refresh_issue_states
 from bot.services.objective import ReportConfig
-from bot.services.outbox import OutboxSender
+from bot.services.outbox_sender import OutboxSender
 from bot.services.rejudge import rejudge_knowledge
 from bot.services.run_meta import RunMeta
 from bot.services.webhook_context import WebhookConfig, WebhookPorts

@@ -24,7 +24,7 @@ from bot.ports.outbox import Outbox as _Outbox  # noqa: E402, RUF100
 from bot.ports.store import FailureRepository as _FailureRepository, ReadModels as _ReadModels  # noqa: E402, RUF100
 from bot.ports.store import IssueStateRepository as _IssueStateRepository  # noqa: E402, RUF100
 from bot.ports.store import LinkRepository as _LinkRepository, RunRepository as _RunRepository  # noqa: E402, RUF100
-from bot.ports.store import TestStateRepository as _TestStateRepository  # noqa: E402, RUF100
+from bot.ports.store import SuiteTestRepository as _SuiteTestRepository  # noqa: E402, RUF100
 from bot.ports.store import JudgementChange as _JudgementChange, StoredFailure as _StoredFailure  # noqa: E402, RUF100
 from bot.ports.store import JudgementRepository as _JudgementRepository  # noqa: E402, RUF100
 from bot.ports.store import RunIdentity as _RunIdentity  # noqa: E402, RUF100
@@ -369,7 +369,7 @@ class FakeUnitOfWork:
         self.store = store or FakeStore()
         self.runs: _RunRepository = _FakeRuns(self.store)
         self.failures: _FailureRepository = _FakeFailures(self.store)
-        self.tests: _TestStateRepository = _FakeSuiteTests(self.store)
+        self.tests: _SuiteTestRepository = _FakeSuiteTests(self.store)
         self.clusters: _ClusterRepository = _FakeClusters(self.store)
         self.issues: _IssueStateRepository = _FakeIssueStates(self.store)
         self.links: _LinkRepository = _FakeLinks(self.store)

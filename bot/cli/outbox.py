@@ -12,7 +12,7 @@ import typer
 from bot.cli.db import load_settings, open_database
 from bot.configs import sender_config
 from bot.core.errors import TriageError
-from bot.services.outbox import OutboxSender
+from bot.services.outbox_sender import OutboxSender
 
 outbox_app = typer.Typer(help="The outbox of GitHub writes.", no_args_is_help=True)
 

@@ -169,7 +169,7 @@ class FailureRepository(Protocol):
         ...
 
 
-class TestStateRepository(Protocol):
+class SuiteTestRepository(Protocol):
     """The tests each suite has run (read by the weekly pass rate)."""
 
     def record_run(
@@ -347,7 +347,7 @@ class UnitOfWork(Protocol):
 
     runs: RunRepository
     failures: FailureRepository
-    tests: TestStateRepository
+    tests: SuiteTestRepository
     clusters: ClusterRepository
     issues: IssueStateRepository
     links: LinkRepository

@@ -11,7 +11,7 @@ from itertools import islice
 from bot.core.knowledge import KnowledgeBase
 from bot.core.model import Failure, Outcome, Phase
 from bot.ports.store import FailureRecord, UnitOfWork
-from bot.services.links import match_failures
+from bot.services.corrections import match_failures
 
 NEW_MATCH, LOST_MATCH, CHANGED_ISSUE = "new_match", "lost_match", "changed_issue"
 _BATCH = 2000

@@ -26,7 +26,7 @@ class RunItem(BaseModel):
     failure_count: int
 
 
-class RunPage(BaseModel):
+class RunListing(BaseModel):
     items: list[RunItem]
     total: int
     page: int
@@ -119,12 +119,12 @@ def list_runs(
     page: int = 1,
     per_page: int = 50,
     max_per_page: int = 200,
-) -> RunPage:
+) -> RunListing:
     """Return one page of runs, newest first, with the total."""
     offset, limit = _paging(page, per_page, max_per_page)
     records, total = uow.runs.page(suite=suite, offset=offset, limit=limit)
     items = [RunItem.model_validate(_run_item(r)) for r in records]
-    return RunPage(items=items, total=total, page=page, per_page=per_page)
+    return RunListing(items=items, total=total, page=page, per_page=per_page)
 
 
 def get_run(uow: UnitOfWork, *, run_id: int) -> RunDetail:

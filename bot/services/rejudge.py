@@ -22,7 +22,7 @@ from bot.core.knowledge import KnowledgeBase
 from bot.core.model import Classification, Match, Outcome
 from bot.ports.store import ClusterRecord, IssueState, JudgementChange, StoredFailure, UnitOfWork
 from bot.services.backtest import to_failure
-from bot.services.links import match_failures
+from bot.services.corrections import match_failures
 
 KNOWLEDGE, LINK, UNLINK, WRONG, FLAKY = "knowledge", "link", "unlink", "wrong", "flaky"
 _BATCH = 2000

@@ -1,4 +1,4 @@
-"""`/triage` commands registered per name, and issue-state events, applied through links.
+"""`/triage` commands registered per name, and issue-state events, applied through corrections.
 
 The parser in bot.core.webhook reads a comment into a command; its `name` finds the handler
 here. A handler applies the command in the caller's transaction and returns its reply and
@@ -25,7 +25,7 @@ from bot.core.webhook import (
     parse_run_id,
 )
 from bot.ports.store import UnitOfWork
-from bot.services import links, rejudge
+from bot.services import corrections, rejudge
 
 # `/triage link GLOB` past this many stored failures needs `--confirm` (a setting).
 DEFAULT_LINK_CONFIRM_THRESHOLD = 200
@@ -96,7 +96,7 @@ def store_issue_state(
     """Store a known issue's GitHub state (newest wins); False when it is no known issue."""
     if issue not in known:
         return False
-    links.set_issue_state(
+    corrections.set_issue_state(
         uow, number=issue, state=state, title=known[issue], state_reason=reason,
         updated_at=updated_at,
     )  # fmt: skip
@@ -143,7 +143,7 @@ def _rejudge_target(
     command: LinkCommand | UnlinkCommand, ctx: CommandContext, kb: KnowledgeBase,
     policy: FlakyPolicy | None,
 ) -> str:  # fmt: skip
-    kind, pattern = links.parse_target(command.pattern)
+    kind, pattern = corrections.parse_target(command.pattern)
     reason = rejudge.LINK if isinstance(command, LinkCommand) else rejudge.UNLINK
     result = rejudge.rejudge_target(
         ctx.uow, kb, kind=kind, pattern=pattern, reason=reason,
@@ -191,7 +191,7 @@ def _link(command: LinkCommand, ctx: CommandContext) -> Reply:
     issue, threshold = ctx.issue, ctx.link_confirm_threshold
     if issue not in ctx.known:
         return f"#{issue} is not a known issue; add it to knowledge/ before linking to it.", False
-    kind, pattern = links.parse_target(command.pattern)
+    kind, pattern = corrections.parse_target(command.pattern)
     if kind == "glob" and not command.confirm:
         count = ctx.uow.failures.count_matching(glob=pattern)
         if count > threshold:
@@ -200,14 +200,14 @@ def _link(command: LinkCommand, ctx: CommandContext) -> Reply:
                 "nothing linked. Narrow the "
                 f"glob, or repeat with `--confirm` to link them all to #{issue}."
             ), False
-    done = links.link(ctx.uow, issue=issue, target=command.pattern, by=ctx.user, now=ctx.now)
+    done = corrections.link(ctx.uow, issue=issue, target=command.pattern, by=ctx.user, now=ctx.now)
     verb = "linked" if done.created else "re-pointed"
     return f"{verb} {done.kind} `{done.pattern}` to #{issue}.", True
 
 
 @commands.on("unlink", rejudge=_rejudge_target)
 def _unlink(command: UnlinkCommand, ctx: CommandContext) -> Reply:
-    gone = links.unlink(ctx.uow, target=command.pattern)
+    gone = corrections.unlink(ctx.uow, target=command.pattern)
     if gone is None:
         return f"no link `{command.pattern}` found; nothing changed.", False
     return f"unlinked {gone.kind} `{gone.pattern}` (it pointed to #{gone.issue}).", True
@@ -219,7 +219,7 @@ def _wrong(command: WrongCommand, ctx: CommandContext) -> Reply:
         run_id = parse_run_id(command.run_id)
     except WebhookError as exc:
         return exc.message, False
-    wrong = links.record_wrong_match(
+    wrong = corrections.record_wrong_match(
         ctx.uow, run_id=run_id, nodeid=command.nodeid, reported_by=ctx.user, now=ctx.now
     )
     rule = f"rule `{wrong.rule}`" if wrong.rule else "no rule"

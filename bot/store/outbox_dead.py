@@ -9,7 +9,7 @@ from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from bot.ports.outbox import Requeued
-from bot.store.outbox import DEAD, PENDING
+from bot.store.outbox_repository import DEAD, PENDING
 from bot.store.tables import OutboxRow
 
 REQUEUE_MAX = 1000  # ids in one manual retry; the API and the CLI refuse more

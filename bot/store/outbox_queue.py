@@ -11,8 +11,8 @@ from sqlmodel import Session
 
 from bot.ports.outbox import OutboxItem, OutboxQueue, OutboxStats, Requeued
 from bot.store.engine import writer
-from bot.store.outbox import OutboxRepository
 from bot.store.outbox_dead import requeue, revive_dead
+from bot.store.outbox_repository import OutboxRepository
 
 
 class SqlOutboxQueue:

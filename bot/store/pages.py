@@ -10,9 +10,9 @@ from sqlalchemy import Engine, func, select
 from sqlmodel import Session
 
 from bot.ports.store import ClusterRecord, FailureRecord, TestState
+from bot.store.clusters import _cluster_record
 from bot.store.common import utc
-from bot.store.history import _cluster_record
-from bot.store.outbox import DEAD
+from bot.store.outbox_repository import DEAD
 from bot.store.runs import failure_record
 from bot.store.tables import Cluster, CommentRecord, FailureRow, OutboxRow, Run
 from bot.store.uow import SqlUnitOfWork

@@ -17,7 +17,7 @@ from bot.core.weekly import ClusterLine, FlakyLine, IsoWeek
 from bot.ports.reports import ReportRepository, ReportsUowFactory, RunLine
 from bot.store import tables
 from bot.store.common import utc
-from bot.store.outbox import OutboxRepository
+from bot.store.outbox_repository import OutboxRepository
 from bot.store.tables import WeeklyReportClaim
 from bot.store.uow import OutboxFactory, SessionUnitOfWork
 

@@ -18,17 +18,18 @@ from bot.ports.store import (
     ReadModels,
     RunIdentityRepository,
     RunRepository,
-    TestStateRepository,
+    SuiteTestRepository,
     WritebackHistory,
 )
+from bot.store.clusters import SqlClusters
 from bot.store.deliveries import DeliveryRepository
 from bot.store.engine import writer
-from bot.store.history import SqlClusters, SqlSuiteTests
 from bot.store.identities import SqlRunIdentities
 from bot.store.judgements import SqlJudgements
-from bot.store.links import SqlIssueStates, SqlLinks, SqlReadModels
-from bot.store.outbox import OutboxRepository
+from bot.store.known_issues import SqlIssueStates, SqlLinks, SqlReadModels
+from bot.store.outbox_repository import OutboxRepository
 from bot.store.runs import SqlFailures, SqlRuns
+from bot.store.suite_tests import SqlSuiteTests
 from bot.store.verdicts import SqlVerdictHistory
 from bot.store.writeback import SqlWritebackHistory
 
@@ -87,7 +88,7 @@ class SqlUnitOfWork(SessionUnitOfWork):
 
     runs: RunRepository
     failures: FailureRepository
-    tests: TestStateRepository
+    tests: SuiteTestRepository
     clusters: ClusterRepository
     issues: IssueStateRepository
     links: LinkRepository

@@ -16,7 +16,7 @@ from bot.core.comment_policy import ClusterCandidate
 from bot.core.render_comments import IssueActivity, RunRef
 from bot.ports.store import WritebackHistory
 from bot.store.common import maybe_utc, utc
-from bot.store.outbox import DEAD
+from bot.store.outbox_repository import DEAD
 from bot.store.tables import (
     Cluster,
     FailureRow,

@@ -19,7 +19,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from bot.compose import Components, build
 from bot.config import Settings, get_settings
-from bot.services.outbox import run_sender_forever
+from bot.services.outbox_sender import run_sender_forever
 from bot.services.webhooks import process_pending
 from bot.store.engine import DatabaseBusy
 from bot.store.migrate import upgrade

@@ -35,7 +35,7 @@ async def get_context(request: Request) -> Components:
 Context = Annotated[Components, Depends(get_context)]
 
 
-async def get_settings(context: Context) -> Settings:
+async def context_settings(context: Context) -> Settings:
     """Return the app's settings."""
     return context.settings
 

@@ -11,7 +11,7 @@ from sqlmodel import Session
 from bot.core.gate import GateStatus
 from bot.services.objective import objective_of
 from bot.services.verdict import judge_stored_run
-from bot.store.outbox import OutboxRepository
+from bot.store.outbox_repository import OutboxRepository
 from bot.store.reports import MetricsSnapshot, SqlReportRepository, metrics_snapshot
 from bot.web.deps import Context
 

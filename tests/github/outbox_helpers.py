@@ -12,11 +12,11 @@ from sqlmodel import Session, col, select
 from bot.core.intents import Intent
 from bot.ports.github import GitHubGateway
 from bot.ports.outbox import OutboxItem
-from bot.services.outbox import OutboxSender, SenderConfig
+from bot.services.outbox_sender import OutboxSender, SenderConfig
 from bot.store.engine import make_engine
 from bot.store.migrate import upgrade
-from bot.store.outbox import OutboxRepository
 from bot.store.outbox_queue import SqlOutboxQueue
+from bot.store.outbox_repository import OutboxRepository
 from bot.store.tables import OutboxRow
 
 

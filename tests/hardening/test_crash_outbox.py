@@ -17,7 +17,7 @@ from sqlmodel import Session
 
 from bot.core.intents import PostComment, UpsertComment, marker
 from bot.store.migrate import upgrade
-from bot.store.outbox import OutboxRepository
+from bot.store.outbox_repository import OutboxRepository
 from tests.github_server import TOKEN, Fault, GitHubState, running_github
 from tests.hardening.conftest import StartService
 

@@ -9,8 +9,8 @@ from sqlalchemy import Engine
 
 from bot.core.model import Failure, Outcome, Phase
 from bot.services.backtest import backtest
+from bot.services.corrections import link
 from bot.services.ingest import ingest_run
-from bot.services.links import link
 from bot.services.run_meta import RunMeta
 from bot.store.uow import SqlUnitOfWork
 from tests.store.helpers import REDIS_DOWN, day, engine_for, failure, knowledge, make_run

@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import Engine
 
 from bot.core.model import Failure, Phase
+from bot.services.corrections import set_issue_state
 from bot.services.ingest import IngestResult, ingest_run
-from bot.services.links import set_issue_state
 from bot.services.queries import get_run, known_issues, list_runs
 from bot.services.run_meta import RunMeta
 from bot.store.uow import SqlUnitOfWork

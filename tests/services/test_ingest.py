@@ -14,8 +14,8 @@ from sqlmodel import Session, SQLModel, select
 from bot.core.classify import FlakyPolicy
 from bot.core.errors import TriageError
 from bot.core.model import Phase, TestRun
+from bot.services.corrections import link, set_issue_state
 from bot.services.ingest import IngestOptions, IngestResult, ingest_run
-from bot.services.links import link, set_issue_state
 from bot.services.run_meta import RunMeta
 from bot.store.tables import Cluster, FailureRow, Run, SuiteTest
 from bot.store.uow import SqlUnitOfWork

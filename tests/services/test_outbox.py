@@ -12,7 +12,7 @@ from sqlalchemy import Engine
 from bot.core.intents import PostComment, SetIssueState, UpsertComment, marker
 from bot.github.gateway import PyGithubGateway
 from bot.ports.outbox import OutboxItem
-from bot.services.outbox import run_sender_forever
+from bot.services.outbox_sender import run_sender_forever
 from bot.store.outbox_queue import SqlOutboxQueue
 from tests.github.conftest import gateway_for
 from tests.github.outbox_helpers import FakeClock, enqueue, outbox_engine, rows, sender

@@ -14,9 +14,9 @@ from bot.core.intents import marker
 from bot.ports.store import IssueState
 from bot.services.writeback import plan_after_ingest, plan_lifecycle
 from bot.store.engine import make_engine
-from bot.store.links import SqlIssueStates
+from bot.store.known_issues import SqlIssueStates
 from bot.store.migrate import upgrade
-from bot.store.outbox import OutboxRepository
+from bot.store.outbox_repository import OutboxRepository
 from bot.store.tables import Cluster, FailureRow, KnownIssueState, ManualLink, Run
 from bot.store.writeback import SqlWritebackHistory
 from tests.github.conftest import gateway_for

@@ -9,8 +9,8 @@ from sqlalchemy import Engine
 
 from bot.core.errors import TriageError
 from bot.core.model import Phase
+from bot.services.corrections import link, record_wrong_match, set_issue_state, unlink
 from bot.services.ingest import ingest_run
-from bot.services.links import link, record_wrong_match, set_issue_state, unlink
 from bot.services.queries import get_run, known_issues, list_clusters, list_runs
 from bot.services.run_meta import RunMeta
 from bot.store.uow import SqlUnitOfWork

@@ -11,7 +11,7 @@ from sqlmodel import Session
 from bot.ports.store import IssueState
 from bot.services.issue_sync import EPOCH, refresh_issue_states
 from bot.store.engine import make_engine
-from bot.store.links import SqlIssueStates
+from bot.store.known_issues import SqlIssueStates
 from bot.store.migrate import upgrade
 from bot.store.uow import SqlUnitOfWork
 from bot.web.app import create_app
