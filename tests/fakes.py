@@ -375,7 +375,7 @@ class FakeUnitOfWork:
         self.links: _LinkRepository = _FakeLinks(self.store)
         self.reads: _ReadModels = _FakeReadModels(self.store)
         self.outbox: _Outbox = FakeOutbox(self.store)
-        self.writeback = FakeWritebackHistory()
+        self.writeback: _WritebackHistory = FakeWritebackHistory()
         self.judgements: _JudgementRepository = _FakeJudgements(self.store)
         self.identities: _RunIdentityRepository = _FakeRunIdentities(self.store)
 
@@ -392,93 +392,9 @@ class FakeUnitOfWork:
         return None
 
 
-def _check_fake_unit_of_work(uow: FakeUnitOfWork) -> _UnitOfWork:
-    return uow
+# mypy checks tests/fakes.py (pyproject [tool.mypy] files): a fake that drifts from its port fails.
+_uow_check: type[_UnitOfWork] = FakeUnitOfWork
 
-
-# --- GitHub (gateway) -----------------------------------------------------------------------
-
-# isort: off
-from collections.abc import Sequence as _GwSequence  # noqa: E402, RUF100
-from datetime import datetime as _gw_datetime  # noqa: E402, RUF100
-from bot.ports.github import ArtifactInfo as _ArtifactInfo, CommentRef as _CommentRef  # noqa: E402, RUF100
-from bot.ports.github import GitHubGateway as _GitHubGateway  # noqa: E402, RUF100
-# isort: on
-
-
-class FakeGitHubGateway:
-    """In-memory GitHub for one repository; records every call in `calls`."""
-
-    def __init__(self, *, login: str = "triage-bot[bot]") -> None:
-        self.login = login
-        self.calls: list[tuple[str, tuple[object, ...]]] = []
-        self.comments: dict[int, list[_CommentRef]] = {}
-        self.issue_states: dict[int, tuple[str, str | None]] = {}
-        self.issues: dict[int, tuple[str, str, tuple[str, ...]]] = {}
-        self.roles: dict[str, str] = {}
-        self.artifacts: dict[int, list[tuple[_ArtifactInfo, bytes]]] = {}
-        self._next = 1
-
-    def list_run_artifacts(self, run_id: int) -> list[_ArtifactInfo]:
-        self.calls.append(("list_run_artifacts", (run_id,)))
-        return [info for info, _ in self.artifacts.get(run_id, [])]
-
-    def download_artifact(self, artifact_id: int, *, max_bytes: int) -> bytes:
-        from bot.core.errors import TriageError
-
-        self.calls.append(("download_artifact", (artifact_id, max_bytes)))
-        for entries in self.artifacts.values():
-            for info, data in entries:
-                if info.id == artifact_id:
-                    if len(data) > max_bytes:
-                        raise TriageError("too_large", "artifact too large")
-                    return data
-        raise TriageError("github_not_found", f"no artifact {artifact_id}")
-
-    def permission(self, username: str) -> str:
-        self.calls.append(("permission", (username,)))
-        return self.roles.get(username, "none")
-
-    def create_comment(self, issue: int, body: str) -> _CommentRef:
-        self.calls.append(("create_comment", (issue, body)))
-        ref = _CommentRef(
-            self._next, body, self.login, f"https://github.test/i/{issue}#{self._next}"
-        )
-        self._next += 1
-        self.comments.setdefault(issue, []).append(ref)
-        return ref
-
-    def edit_comment(self, comment_id: int, body: str) -> None:
-        self.calls.append(("edit_comment", (comment_id, body)))
-        for issue, refs in self.comments.items():
-            self.comments[issue] = [
-                _CommentRef(r.id, body, r.user_login, r.html_url) if r.id == comment_id else r
-                for r in refs
-            ]
-
-    def list_comments(self, issue: int, *, since: _gw_datetime | None = None) -> list[_CommentRef]:
-        self.calls.append(("list_comments", (issue,)))
-        return list(self.comments.get(issue, []))
-
-    def set_issue_state(self, issue: int, state: str, reason: str | None) -> None:
-        self.calls.append(("set_issue_state", (issue, state, reason)))
-        self.issue_states[issue] = (state, reason)
-
-    def create_issue(self, title: str, body: str, labels: _GwSequence[str]) -> int:
-        self.calls.append(("create_issue", (title, body, tuple(labels))))
-        number = max(self.issues, default=1000) + 1
-        self.issues[number] = (title, body, tuple(labels))
-        return number
-
-    def find_issue(self, text: str, *, since: _gw_datetime | None = None) -> int | None:
-        self.calls.append(("find_issue", (text,)))
-        return next((n for n, (_, body, _) in self.issues.items() if text in body), None)
-
-    def bot_login(self) -> str:
-        return self.login
-
-
-_gateway_check: type[_GitHubGateway] = FakeGitHubGateway
 
 # --- outbox ---------------------------------------------------------------------------------
 
@@ -547,6 +463,8 @@ class RecordingOutbox:
         self.intents.update({i.key: i for i in new})
         return len(new)
 
+
+_recording_outbox_check: type[_Outbox] = RecordingOutbox
 
 # --- GitHub (issue states) ------------------------------------------------------------------
 

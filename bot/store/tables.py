@@ -61,14 +61,6 @@ class Run(RunBase, table=True):
     knowledge_digest: str = ""
 
 
-class RunPublic(RunBase):
-    id: int
-    ingested_at: datetime
-    counts: dict[str, int]
-    tests: int
-    failure_count: int
-
-
 class SuiteTest(SQLModel, table=True):
     """A test a suite has run at least once: the weekly pass rate's list of the suite's tests.
 

@@ -118,8 +118,3 @@ class SqlUnitOfWork(SessionUnitOfWork):
         self.judgements = SqlJudgements(session)
         self.identities = SqlRunIdentities(session)
         self.verdicts = SqlVerdictHistory(session)
-
-
-def unit_of_work_factory(engine: Engine, *, write: bool = True) -> Callable[[], SqlUnitOfWork]:
-    """Return a callable building a fresh unit of work on the engine."""
-    return lambda: SqlUnitOfWork(engine, write=write)

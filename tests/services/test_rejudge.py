@@ -6,9 +6,6 @@ objective, criteria, dashboard and API read), the clusters and the recorded chan
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
 from sqlalchemy import Engine
 
 from bot.config import Settings
@@ -25,7 +22,7 @@ from bot.services.run_meta import RunMeta
 from bot.services.webhook_commands import run_command
 from bot.store.reports import uow_factory
 from bot.store.uow import SqlUnitOfWork
-from tests.store.helpers import REDIS_DOWN, day, engine_for, failure, knowledge, make_run
+from tests.store.helpers import REDIS_DOWN, day, failure, knowledge, make_run
 
 META = RunMeta(suite="e2e")
 AUTH_DOWN = failure("t::login", phase=Phase.SETUP, exception="app.AuthError", message="401")
@@ -39,12 +36,6 @@ id = "auth-error"
 exception = "app.AuthError"
 """
 KNOWN = {1029: "Redis connection failures", 700: "Cart total is off by one"}
-
-
-@pytest.fixture
-def engine(database_url: str) -> Iterator[Engine]:
-    with engine_for(database_url) as engine:
-        yield engine
 
 
 def _ingest(engine: Engine, days: dict[int, list[str] | list[object]], kb: object = None) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import json
 import zipfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -28,8 +28,6 @@ from bot.services.webhooks import (
     receive,
     wants,
 )
-from bot.store.engine import make_engine
-from bot.store.migrate import upgrade
 from bot.store.tables import OutboxRow, WebhookDelivery
 from bot.store.uow import SqlUnitOfWork
 
@@ -90,11 +88,9 @@ class Gateway:
 
 
 @pytest.fixture
-def engine(sqlite_url: str) -> Iterator[Engine]:
-    upgrade(sqlite_url)
-    made = make_engine(sqlite_url)
-    yield made
-    made.dispose()
+def database_url(sqlite_url: str) -> str:
+    """These tests run on SQLite only."""
+    return sqlite_url
 
 
 @dataclass
