@@ -32,12 +32,13 @@ from sqlalchemy import Engine
 from bench.ingest import database
 from bench.real_reports import make_report
 from bot.config import DEFAULT_KNOWLEDGE_DIR, Settings
+from bot.configs import policy_config, report_config
 from bot.core.knowledge import load_knowledge
 from bot.services.ingest import IngestOptions
 from bot.services.objective import dashboard, objective, objective_of
 from bot.services.queries import known_issues
 from bot.services.run_meta import RunMeta
-from bot.services.writeback import ingest_and_plan, policy_config
+from bot.services.writeback import ingest_and_plan
 from bot.store.engine import make_engine
 from bot.store.migrate import upgrade
 from bot.store.reports import uow_factory
@@ -151,6 +152,7 @@ def operations(engine: Engine, at: datetime) -> dict[str, Op]:
     """
     kb = load_knowledge(DEFAULT_KNOWLEDGE_DIR)
     settings = Settings(_env_file=None)
+    config = report_config(settings)
     reports = uow_factory(engine)
     kinds = ("redis", "real_services", "status_code")
 
@@ -169,7 +171,7 @@ def operations(engine: Engine, at: datetime) -> dict[str, Op]:
     def latest_resets() -> object:
         # What the dashboard and the weekly report need: every figure, the newest resets.
         with reports() as tx:
-            return objective_of(tx.reports, suite=SUITE, at=at, settings=settings, resets=10)
+            return objective_of(tx.reports, suite=SUITE, at=at, config=config, resets=10)
 
     def issues() -> object:
         with SqlUnitOfWork(engine, write=False) as uow:
@@ -178,9 +180,9 @@ def operations(engine: Engine, at: datetime) -> dict[str, Op]:
     return {
         "upload of 23 tests": upload,
         "known issues": issues,
-        "objective": lambda: objective(reports, suite=SUITE, at=at, settings=settings),
+        "objective": lambda: objective(reports, suite=SUITE, at=at, config=config),
         "objective, 10 resets": latest_resets,
-        "dashboard": lambda: dashboard(reports, suite=None, now=at, settings=settings),
+        "dashboard": lambda: dashboard(reports, suite=None, now=at, config=config),
     }
 
 

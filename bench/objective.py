@@ -19,6 +19,7 @@ from sqlalchemy import Engine, insert
 from sqlmodel import SQLModel
 
 from bot.config import Settings
+from bot.configs import report_config
 from bot.core.criteria import load_criteria
 from bot.core.knowledge import load_knowledge
 from bot.core.weekly import last_complete_week, render_markdown
@@ -26,9 +27,9 @@ from bot.services.objective import dashboard, objective
 from bot.services.queries import known_issues
 from bot.services.weekly import build_report
 from bot.store.engine import make_engine
-from bot.store.metadata import load_all_tables
 from bot.store.pages import pages_uow
 from bot.store.reports import uow_factory
+from bot.store.tables import load_all_tables
 from bot.web.dashboard import render
 
 SUITE = "staging"
@@ -131,6 +132,7 @@ def measure(
         conn.exec_driver_sql("ANALYZE")
     load_s = time.perf_counter() - began
     settings = Settings(_env_file=None)
+    config = report_config(settings)
     criteria = load_criteria(settings.knowledge_dir / "criteria.toml")
     kb = load_knowledge(settings.knowledge_dir)
     uow = uow_factory(engine)
@@ -140,18 +142,18 @@ def measure(
     def report() -> str:
         with uow() as tx:
             built = build_report(
-                tx.reports, suite=SUITE, week=week, now=now, settings=settings, criteria=criteria
+                tx.reports, suite=SUITE, week=week, now=now, config=config, criteria=criteria
             )
         return render_markdown(built)
 
     def page() -> str:
-        view = dashboard(uow, suite=None, now=now, settings=settings)
+        view = dashboard(uow, suite=None, now=now, config=config)
         with pages_uow(engine) as reads:  # the known-issue table, as the route reads it
             issues = known_issues(reads, kb)
         return render(view, issues=issues, generated="bench", days=30, min_coverage=0.9)
 
     results = {
-        "objective": timed(lambda: objective(uow, suite=SUITE, at=now, settings=settings), repeat),
+        "objective": timed(lambda: objective(uow, suite=SUITE, at=now, config=config), repeat),
         "weekly report": timed(report, repeat),
         "dashboard": timed(page, repeat),
     }

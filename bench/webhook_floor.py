@@ -16,10 +16,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bench.measure import Timing, timed
-from bot.ports import IssueState
+from bot.ports.store import IssueState
 from bot.store.deliveries import record_statement
 from bot.store.engine import make_engine, writer
-from bot.store.links import _set_state_statement
+from bot.store.known_issues import _set_state_statement
 from bot.store.uow import SqlUnitOfWork
 
 ISSUE = 1029

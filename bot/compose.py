@@ -18,30 +18,28 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 
+from bot import configs
 from bot.config import Settings, ensure_data_dir
-from bot.core.artifacts import Limits
+from bot.core.comment_policy import PolicyConfig
 from bot.core.criteria import Criterion, load_criteria, task_phrases
 from bot.core.errors import TriageError
 from bot.core.knowledge import KnowledgeBase, load_knowledge
-from bot.ports import (
-    GitHubGateway,
-    IssueBodyReader,
-    IssueStateReader,
-    Latencies,
-    ReportsUowFactory,
-)
+from bot.ports.github import GitHubGateway, IssueBodyReader, IssueStateReader
+from bot.ports.reports import ReportsUowFactory
+from bot.ports.telemetry import Latencies
 from bot.services.ingest import IngestOptions, IngestResult
 from bot.services.issue_sync import refresh_issue_states, refresh_task_checks
-from bot.services.outbox import OutboxSender, SenderConfig
+from bot.services.objective import ReportConfig
+from bot.services.outbox_sender import OutboxSender
 from bot.services.rejudge import rejudge_knowledge
 from bot.services.run_meta import RunMeta
-from bot.services.webhook_ports import WebhookConfig, WebhookPorts
-from bot.services.writeback import ingest_and_plan, plan_lifecycle, policy_config
+from bot.services.webhook_context import WebhookConfig, WebhookPorts
+from bot.services.writeback import ingest_and_plan, plan_lifecycle
 from bot.store.deliveries import EngineDeliveryStore
 from bot.store.engine import make_engine, retrying_conflicts
 from bot.store.migrate import upgrade
 from bot.store.outbox_queue import SqlOutboxQueue
-from bot.store.reports import ensure_claims_table, uow_factory
+from bot.store.reports import uow_factory
 from bot.store.uow import OutboxFactory, SqlUnitOfWork
 
 if TYPE_CHECKING:
@@ -153,21 +151,22 @@ class Components:
     @cached_property
     def ingest_options(self) -> IngestOptions:
         """The ingest knobs (size cap, flaky policy)."""
-        return IngestOptions.from_settings(self.settings)
+        return configs.ingest_options(self.settings)
+
+    @cached_property
+    def report_config(self) -> ReportConfig:
+        """The objective's window and the weekly report's time zone, schedule and target."""
+        return configs.report_config(self.settings)
+
+    @cached_property
+    def policy(self) -> PolicyConfig:
+        """The comment policy's defaults."""
+        return configs.policy_config(self.settings)
 
     @cached_property
     def webhook_config(self) -> WebhookConfig:
         """The webhook service's settings."""
-        s = self.settings
-        return WebhookConfig(
-            workflow_names=tuple(s.workflow_names),
-            bot_login=s.github_bot_login,
-            artifact_max_bytes=s.artifact_max_bytes,
-            limits=Limits(max_total=s.max_report_bytes, max_member=s.max_report_bytes),
-            link_confirm_threshold=s.link_confirm_threshold,
-            tracking_issue=s.report_issue,
-            task_phrases=tuple(task_phrases(self.criteria).items()),
-        )
+        return configs.webhook_config(self.settings, self.criteria)
 
     def webhook_ports(self, gateway: GitHubGateway | None = None) -> WebhookPorts:
         """The ports the webhook service drives; `gateway` fixes one for every delivery."""
@@ -177,7 +176,7 @@ class Components:
             github=github,
             kb=self.kb,
             ingest_options=self.ingest_options,
-            policy=policy_config(self.settings),
+            policy=self.policy,
             config=self.webhook_config,
             latency=self.latencies.webhook_delivery,
             recorder=EngineDeliveryStore(self.engine),
@@ -204,7 +203,7 @@ class Components:
             with self.uow() as uow:
                 result = ingest_and_plan(
                     uow, self.kb, data, meta, now=self.clock(), options=self.ingest_options,
-                    policy=policy_config(self.settings),
+                    policy=self.policy,
                 )  # fmt: skip
                 uow.commit()
             return result
@@ -217,7 +216,7 @@ class Components:
             with self.uow() as uow:
                 planned = plan_lifecycle(
                     uow.writeback, uow.outbox, now=self.clock(),
-                    config=policy_config(self.settings),
+                    config=self.policy,
                 )  # fmt: skip
                 uow.commit()
         except Exception:  # a failed pass is retried tomorrow; the service keeps serving
@@ -284,15 +283,11 @@ class Components:
 
     def sender(self, *, sleep: Callable[[float], object] | None = None) -> OutboxSender:
         """The outbox sender on this database and the process-wide gateway."""
-        config = SenderConfig.from_settings(self.settings)
+        config = configs.sender_config(self.settings)
         return OutboxSender(
             SqlOutboxQueue(self.engine), self.gateway, config=config, sleep=sleep,
             latency=self.latencies.outbox_send,
         )  # fmt: skip
-
-    def prepare(self) -> None:
-        """Create what the migrations do not (yet) hold; idempotent."""
-        ensure_claims_table(self.engine)
 
     def start_scheduler(self) -> BackgroundScheduler | None:
         """Start the weekly report and daily lifecycle jobs, when the scheduler is enabled."""
@@ -305,7 +300,7 @@ class Components:
             weekly_job,
         )
 
-        job = weekly_job(self.reports, self.settings, self.criteria, self.clock)
+        job = weekly_job(self.reports, self.report_config, self.criteria, self.clock)
         self.scheduler = start_scheduler(self.settings, job)
         add_daily_job(self.scheduler, self.settings, self.lifecycle_pass, job_id="lifecycle")
         add_interval_job(

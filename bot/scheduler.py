@@ -13,7 +13,8 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.config import Settings
 from bot.core.criteria import Criterion
-from bot.ports import ReportsUowFactory
+from bot.ports.reports import ReportsUowFactory
+from bot.services.objective import ReportConfig
 from bot.services.weekly import post_due_reports
 
 log = logging.getLogger(__name__)
@@ -32,7 +33,7 @@ def weekly_trigger(settings: Settings) -> CronTrigger:
 
 def weekly_job(
     uow: ReportsUowFactory,
-    settings: Settings,
+    config: ReportConfig,
     criteria: Sequence[Criterion],
     clock: Callable[[], datetime],
 ) -> Callable[[], None]:
@@ -40,7 +41,7 @@ def weekly_job(
 
     def run() -> None:
         try:
-            posted = post_due_reports(uow, now=clock(), settings=settings, criteria=criteria)
+            posted = post_due_reports(uow, now=clock(), config=config, criteria=criteria)
         except Exception:
             log.exception("weekly report job failed")
             return

@@ -6,12 +6,16 @@ import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpcore  # noqa: F401
 import httpx  # noqa: F401
 import psycopg
 import pytest
 import redis  # noqa: F401
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 # pytester's in-process runs drop the modules first imported inside them. httpx maps
 # httpcore's exceptions through classes it caches on first use, so a second inner run that
@@ -55,3 +59,15 @@ def database_url(request: pytest.FixtureRequest) -> str:
     fixture = "sqlite_url" if request.param == "sqlite" else "postgres_url"
     url: str = request.getfixturevalue(fixture)
     return url
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Engine]:
+    """A fresh database migrated as the service migrates it, on SQLite and on PostgreSQL."""
+    from bot.store.engine import make_engine
+    from bot.store.migrate import upgrade
+
+    upgrade(database_url)
+    made = make_engine(database_url)
+    yield made
+    made.dispose()

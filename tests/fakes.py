@@ -14,20 +14,21 @@ from datetime import datetime as _st_datetime  # noqa: E402, RUF100
 import fnmatch as _st_fnmatch  # noqa: E402, RUF100
 from bot.core.intents import Intent as _StIntent  # noqa: E402, RUF100
 from bot.core.model import TestResult as _StTestResult  # noqa: E402, RUF100
-from bot.ports import ClusterRecord as _ClusterRecord, FailureRecord as _FailureRecord  # noqa: E402, RUF100
-from bot.ports import IssueState as _IssueState, IssueStats as _IssueStats  # noqa: E402, RUF100
-from bot.ports import ManualLinkRecord as _ManualLinkRecord, NewRun as _NewRun  # noqa: E402, RUF100
-from bot.ports import RuleStats as _RuleStats, RunRecord as _RunRecord  # noqa: E402, RUF100
-from bot.ports import UnitOfWork as _UnitOfWork  # noqa: E402, RUF100
-from bot.ports import ClusterRepository as _ClusterRepository, Outbox as _Outbox  # noqa: E402, RUF100
-from bot.ports import FailureRepository as _FailureRepository, ReadModels as _ReadModels  # noqa: E402, RUF100
-from bot.ports import IssueStateRepository as _IssueStateRepository  # noqa: E402, RUF100
-from bot.ports import LinkRepository as _LinkRepository, RunRepository as _RunRepository  # noqa: E402, RUF100
-from bot.ports import TestStateRepository as _TestStateRepository  # noqa: E402, RUF100
-from bot.ports import JudgementChange as _JudgementChange, StoredFailure as _StoredFailure  # noqa: E402, RUF100
-from bot.ports import JudgementRepository as _JudgementRepository  # noqa: E402, RUF100
-from bot.ports import RunIdentity as _RunIdentity  # noqa: E402, RUF100
-from bot.ports import RunIdentityRepository as _RunIdentityRepository  # noqa: E402, RUF100
+from bot.ports.store import ClusterRecord as _ClusterRecord, FailureRecord as _FailureRecord  # noqa: E402, RUF100
+from bot.ports.store import IssueState as _IssueState, IssueStats as _IssueStats  # noqa: E402, RUF100
+from bot.ports.store import ManualLinkRecord as _ManualLinkRecord, NewRun as _NewRun  # noqa: E402, RUF100
+from bot.ports.store import RuleStats as _RuleStats, RunRecord as _RunRecord  # noqa: E402, RUF100
+from bot.ports.store import UnitOfWork as _UnitOfWork  # noqa: E402, RUF100
+from bot.ports.store import ClusterRepository as _ClusterRepository  # noqa: E402, RUF100
+from bot.ports.outbox import Outbox as _Outbox  # noqa: E402, RUF100
+from bot.ports.store import FailureRepository as _FailureRepository, ReadModels as _ReadModels  # noqa: E402, RUF100
+from bot.ports.store import IssueStateRepository as _IssueStateRepository  # noqa: E402, RUF100
+from bot.ports.store import LinkRepository as _LinkRepository, RunRepository as _RunRepository  # noqa: E402, RUF100
+from bot.ports.store import SuiteTestRepository as _SuiteTestRepository  # noqa: E402, RUF100
+from bot.ports.store import JudgementChange as _JudgementChange, StoredFailure as _StoredFailure  # noqa: E402, RUF100
+from bot.ports.store import JudgementRepository as _JudgementRepository  # noqa: E402, RUF100
+from bot.ports.store import RunIdentity as _RunIdentity  # noqa: E402, RUF100
+from bot.ports.store import RunIdentityRepository as _RunIdentityRepository  # noqa: E402, RUF100
 # isort: on
 
 
@@ -368,13 +369,13 @@ class FakeUnitOfWork:
         self.store = store or FakeStore()
         self.runs: _RunRepository = _FakeRuns(self.store)
         self.failures: _FailureRepository = _FakeFailures(self.store)
-        self.tests: _TestStateRepository = _FakeSuiteTests(self.store)
+        self.tests: _SuiteTestRepository = _FakeSuiteTests(self.store)
         self.clusters: _ClusterRepository = _FakeClusters(self.store)
         self.issues: _IssueStateRepository = _FakeIssueStates(self.store)
         self.links: _LinkRepository = _FakeLinks(self.store)
         self.reads: _ReadModels = _FakeReadModels(self.store)
         self.outbox: _Outbox = FakeOutbox(self.store)
-        self.writeback = FakeWritebackHistory()
+        self.writeback: _WritebackHistory = FakeWritebackHistory()
         self.judgements: _JudgementRepository = _FakeJudgements(self.store)
         self.identities: _RunIdentityRepository = _FakeRunIdentities(self.store)
 
@@ -391,93 +392,9 @@ class FakeUnitOfWork:
         return None
 
 
-def _check_fake_unit_of_work(uow: FakeUnitOfWork) -> _UnitOfWork:
-    return uow
+# mypy checks tests/fakes.py (pyproject [tool.mypy] files): a fake that drifts from its port fails.
+_uow_check: type[_UnitOfWork] = FakeUnitOfWork
 
-
-# --- GitHub (gateway) -----------------------------------------------------------------------
-
-# isort: off
-from collections.abc import Sequence as _GwSequence  # noqa: E402, RUF100
-from datetime import datetime as _gw_datetime  # noqa: E402, RUF100
-from bot.ports import ArtifactInfo as _ArtifactInfo, CommentRef as _CommentRef  # noqa: E402, RUF100
-from bot.ports import GitHubGateway as _GitHubGateway  # noqa: E402, RUF100
-# isort: on
-
-
-class FakeGitHubGateway:
-    """In-memory GitHub for one repository; records every call in `calls`."""
-
-    def __init__(self, *, login: str = "triage-bot[bot]") -> None:
-        self.login = login
-        self.calls: list[tuple[str, tuple[object, ...]]] = []
-        self.comments: dict[int, list[_CommentRef]] = {}
-        self.issue_states: dict[int, tuple[str, str | None]] = {}
-        self.issues: dict[int, tuple[str, str, tuple[str, ...]]] = {}
-        self.roles: dict[str, str] = {}
-        self.artifacts: dict[int, list[tuple[_ArtifactInfo, bytes]]] = {}
-        self._next = 1
-
-    def list_run_artifacts(self, run_id: int) -> list[_ArtifactInfo]:
-        self.calls.append(("list_run_artifacts", (run_id,)))
-        return [info for info, _ in self.artifacts.get(run_id, [])]
-
-    def download_artifact(self, artifact_id: int, *, max_bytes: int) -> bytes:
-        from bot.core.errors import TriageError
-
-        self.calls.append(("download_artifact", (artifact_id, max_bytes)))
-        for entries in self.artifacts.values():
-            for info, data in entries:
-                if info.id == artifact_id:
-                    if len(data) > max_bytes:
-                        raise TriageError("too_large", "artifact too large")
-                    return data
-        raise TriageError("github_not_found", f"no artifact {artifact_id}")
-
-    def permission(self, username: str) -> str:
-        self.calls.append(("permission", (username,)))
-        return self.roles.get(username, "none")
-
-    def create_comment(self, issue: int, body: str) -> _CommentRef:
-        self.calls.append(("create_comment", (issue, body)))
-        ref = _CommentRef(
-            self._next, body, self.login, f"https://github.test/i/{issue}#{self._next}"
-        )
-        self._next += 1
-        self.comments.setdefault(issue, []).append(ref)
-        return ref
-
-    def edit_comment(self, comment_id: int, body: str) -> None:
-        self.calls.append(("edit_comment", (comment_id, body)))
-        for issue, refs in self.comments.items():
-            self.comments[issue] = [
-                _CommentRef(r.id, body, r.user_login, r.html_url) if r.id == comment_id else r
-                for r in refs
-            ]
-
-    def list_comments(self, issue: int, *, since: _gw_datetime | None = None) -> list[_CommentRef]:
-        self.calls.append(("list_comments", (issue,)))
-        return list(self.comments.get(issue, []))
-
-    def set_issue_state(self, issue: int, state: str, reason: str | None) -> None:
-        self.calls.append(("set_issue_state", (issue, state, reason)))
-        self.issue_states[issue] = (state, reason)
-
-    def create_issue(self, title: str, body: str, labels: _GwSequence[str]) -> int:
-        self.calls.append(("create_issue", (title, body, tuple(labels))))
-        number = max(self.issues, default=1000) + 1
-        self.issues[number] = (title, body, tuple(labels))
-        return number
-
-    def find_issue(self, text: str, *, since: _gw_datetime | None = None) -> int | None:
-        self.calls.append(("find_issue", (text,)))
-        return next((n for n, (_, body, _) in self.issues.items() if text in body), None)
-
-    def bot_login(self) -> str:
-        return self.login
-
-
-_gateway_check: type[_GitHubGateway] = FakeGitHubGateway
 
 # --- outbox ---------------------------------------------------------------------------------
 
@@ -487,7 +404,7 @@ from dataclasses import dataclass as _ob_dataclass, field as _ob_field  # noqa: 
 from datetime import datetime as _ob_datetime  # noqa: E402, RUF100
 from bot.core.comment_policy import ClusterCandidate as _ClusterCandidate  # noqa: E402, RUF100
 from bot.core.render_comments import IssueActivity as _IssueActivity  # noqa: E402, RUF100
-from bot.ports import WritebackHistory as _WritebackHistory  # noqa: E402, RUF100
+from bot.ports.store import WritebackHistory as _WritebackHistory  # noqa: E402, RUF100
 # isort: on
 
 
@@ -545,3 +462,32 @@ class RecordingOutbox:
         new = [i for i in intents if i.key not in self.intents]
         self.intents.update({i.key: i for i in new})
         return len(new)
+
+
+_recording_outbox_check: type[_Outbox] = RecordingOutbox
+
+# --- GitHub (issue states) ------------------------------------------------------------------
+
+# isort: off
+from collections.abc import Sequence as _IsSequence  # noqa: E402, RUF100
+from bot.ports.github import GitHubError as _GitHubError  # noqa: E402, RUF100
+from bot.ports.github import IssueStateReader as _IssueStateReader  # noqa: E402, RUF100
+# isort: on
+
+
+class FakeIssueStateReader:
+    """Answers prepared issue states (or raises `error`); records the numbers asked for."""
+
+    def __init__(self, states: _IsSequence[_IssueState] = (), error: _GitHubError | None = None):
+        self.states = {s.number: s for s in states}
+        self.error = error
+        self.asked: list[list[int]] = []
+
+    def issue_states(self, numbers: _IsSequence[int]) -> list[_IssueState]:
+        self.asked.append(list(numbers))
+        if self.error is not None:
+            raise self.error
+        return [self.states[n] for n in numbers if n in self.states]
+
+
+_issue_reader_check: type[_IssueStateReader] = FakeIssueStateReader

@@ -16,10 +16,10 @@ from bot.cli.db import load_settings, open_database
 from bot.cli.ingest import parse_time
 from bot.cli.kb import kb_app
 from bot.config import Settings
+from bot.configs import ingest_options
 from bot.core.errors import TriageError
 from bot.core.knowledge import KnowledgeBase, load_knowledge
 from bot.services.backtest import BacktestResult, backtest
-from bot.services.ingest import IngestOptions
 from bot.services.rejudge import RejudgeResult, rejudge_knowledge
 
 
@@ -64,7 +64,7 @@ def _apply(settings: Settings, kb: KnowledgeBase, *, as_json: bool) -> None:
         from bot.store.uow import SqlUnitOfWork  # noqa: PLC0415  server libraries: lazily
 
         with SqlUnitOfWork(engine) as uow:
-            policy = IngestOptions.from_settings(settings).flaky
+            policy = ingest_options(settings).flaky
             result = rejudge_knowledge(uow, kb, now=datetime.now(UTC), policy=policy, force=True)
             uow.commit()
     finally:

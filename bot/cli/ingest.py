@@ -11,12 +11,13 @@ from rich.console import Console
 from rich.progress import Progress
 
 from bot.cli.db import load_settings, open_components
+from bot.configs import policy_config
 from bot.core.errors import TriageError
 from bot.core.knowledge import load_knowledge
 from bot.core.timeutil import as_utc
 from bot.services.ingest import ingest_report
 from bot.services.run_meta import RunMeta, check_meta, check_started
-from bot.services.writeback import ingest_and_plan, policy_config
+from bot.services.writeback import ingest_and_plan
 
 
 def parse_time(value: str | None) -> datetime | None:

@@ -41,20 +41,14 @@ def validate(
 def _default_dir() -> Path:
     """Return the settings' knowledge directory (light client: the variable, or the shipped)."""
     try:
-        from pydantic import ValidationError  # noqa: PLC0415  the server's settings: lazily
-
-        from bot.cli.db import settings_error  # noqa: PLC0415
-        from bot.config import get_settings  # noqa: PLC0415
+        # The server's settings, lazily: the one settings loader every command uses.
+        from bot.cli.db import load_settings  # noqa: PLC0415
     except ModuleNotFoundError as exc:
         if exc.name not in {"pydantic", "pydantic_settings"}:
             raise
         # The light client has no server settings (and reads no .env): the variable alone.
         return Path(os.environ.get("TRIAGE_KNOWLEDGE_DIR") or DEFAULT_KNOWLEDGE_DIR)
-    try:
-        return get_settings().knowledge_dir
-    except ValidationError as exc:
-        typer.echo(settings_error(exc), err=True)
-        raise typer.Exit(1) from None
+    return load_settings(code=1).knowledge_dir
 
 
 def register(app: typer.Typer) -> None:

@@ -10,8 +10,9 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from bot.cli.db import load_settings, open_database
+from bot.configs import sender_config
 from bot.core.errors import TriageError
-from bot.services.outbox import OutboxSender, SenderConfig
+from bot.services.outbox_sender import OutboxSender
 
 if TYPE_CHECKING:
     from bot.store.outbox_queue import OutboxEntry
@@ -26,13 +27,11 @@ def drain_command(
 ) -> None:
     """Send pending GitHub writes serially until the outbox is empty."""
     from bot.github.gateway import make_gateway  # noqa: PLC0415  server libraries: lazily
-    from bot.store.outbox import ensure_outbox_tables  # noqa: PLC0415
     from bot.store.outbox_queue import SqlOutboxQueue  # noqa: PLC0415
 
     settings = load_settings()
     engine = open_database(settings)
     try:
-        ensure_outbox_tables(engine)
         try:
             gateway, dry = make_gateway(settings)
         except TriageError as exc:
@@ -40,9 +39,7 @@ def drain_command(
             raise typer.Exit(2) from None
         if dry:
             typer.echo("dry run: no GitHub credentials; writes are logged, not sent")
-        sender = OutboxSender(
-            SqlOutboxQueue(engine), gateway, config=SenderConfig.from_settings(settings)
-        )
+        sender = OutboxSender(SqlOutboxQueue(engine), gateway, config=sender_config(settings))
         result = sender.drain(wait=wait, limit=limit)
         typer.echo(
             f"ok: sent {result.sent}, retried {result.retried}, dead {result.dead}, "
@@ -60,8 +57,7 @@ def retry_command(
     dead: Annotated[bool, typer.Option("--dead", help="Every dead row.")] = False,
 ) -> None:
     """Put dead rows back in the queue, with all their attempts, for the sender to send now."""
-    from bot.store.outbox import ensure_outbox_tables  # noqa: PLC0415  server libraries: lazily
-    from bot.store.outbox_dead import REQUEUE_MAX  # noqa: PLC0415
+    from bot.store.outbox_dead import REQUEUE_MAX  # noqa: PLC0415  server libraries: lazily
     from bot.store.outbox_queue import SqlOutboxQueue  # noqa: PLC0415
 
     if not ids and not dead:
@@ -73,7 +69,6 @@ def retry_command(
     settings = load_settings()
     engine = open_database(settings)
     try:
-        ensure_outbox_tables(engine)
         done = SqlOutboxQueue(engine).requeue(ids or None, now=datetime.now(UTC))
     finally:
         engine.dispose()
@@ -88,13 +83,11 @@ def retry_command(
 @outbox_app.command("status")
 def status_command() -> None:
     """Print the outbox depth per state and the dead rows, as JSON."""
-    from bot.store.outbox import ensure_outbox_tables  # noqa: PLC0415  server libraries: lazily
-    from bot.store.outbox_queue import SqlOutboxQueue  # noqa: PLC0415
+    from bot.store.outbox_queue import SqlOutboxQueue  # noqa: PLC0415  server libraries: lazily
 
     settings = load_settings()
     engine = open_database(settings)
     try:
-        ensure_outbox_tables(engine)
         typer.echo(json.dumps(asdict(SqlOutboxQueue(engine).stats()), indent=2))
     finally:
         engine.dispose()
@@ -114,8 +107,7 @@ def show_command(
     ] = None,
 ) -> None:
     """List recent outbox rows (`pending?`: in doubt), or show one with the text it posts."""
-    from bot.store.outbox import ensure_outbox_tables  # noqa: PLC0415  server libraries: lazily
-    from bot.store.outbox_queue import STATES, get_entry, list_entries  # noqa: PLC0415
+    from bot.store.outbox_queue import STATES, get_entry, list_entries  # noqa: PLC0415  lazily
 
     if state is not None and state not in STATES:
         typer.echo(f"error: --state must be one of {', '.join(STATES)}, not {state!r}", err=True)
@@ -123,7 +115,6 @@ def show_command(
     settings = load_settings()
     engine = open_database(settings)
     try:
-        ensure_outbox_tables(engine)
         if item_id is not None:
             entry = get_entry(engine, item_id)
             if entry is None:

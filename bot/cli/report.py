@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from bot.cli.db import database_line, load_settings
+from bot.configs import report_config
 from bot.core.criteria import load_criteria
 from bot.core.errors import TriageError
 from bot.core.weekly import IsoWeek, last_complete_week
@@ -30,9 +31,10 @@ def weekly(
     from bot.store.reports import uow_factory  # noqa: PLC0415
 
     settings = load_settings()
+    config = report_config(settings)
     now = datetime.now(UTC)
     try:
-        chosen = IsoWeek.parse(week) if week else last_complete_week(now, report_tz(settings))
+        chosen = IsoWeek.parse(week) if week else last_complete_week(now, report_tz(config))
         criteria = load_criteria(settings.knowledge_dir / "criteria.toml")
         engine = open_engine(settings)
     except TriageError as exc:
@@ -47,7 +49,7 @@ def weekly(
             typer.echo("error: no run ingested yet, so there is nothing to report", err=True)
             raise typer.Exit(1)
         for name in suites:
-            args = {"suite": name, "week": chosen, "now": now, "settings": settings}
+            args = {"suite": name, "week": chosen, "now": now, "config": config}
             if post:
                 done = post_week(uow, criteria=criteria, **args)  # type: ignore[arg-type]
                 state = "queued" if done else "already posted (claimed earlier)"

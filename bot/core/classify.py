@@ -82,7 +82,7 @@ def is_regression(classification: Classification | str, category: Category | str
 
 
 @dataclass(frozen=True, slots=True)
-class Verdict:
+class FailureVerdict:
     """One classified failure of a run, as the summary and the API show it."""
 
     nodeid: str
@@ -97,7 +97,7 @@ class Verdict:
 
 
 @dataclass(frozen=True, slots=True)
-class Regression:
+class RunRegression:
     nodeid: str
     phase: str
     classification: Classification
@@ -112,21 +112,21 @@ class RunSummary:
     outcomes: dict[str, int]
     classifications: dict[str, int]
     known_issues: dict[int, int]
-    regressions: tuple[Regression, ...] = field(default=())
+    regressions: tuple[RunRegression, ...] = field(default=())
 
 
-def summarise(outcomes: Mapping[str, int], verdicts: Iterable[Verdict]) -> RunSummary:
+def summarise(outcomes: Mapping[str, int], verdicts: Iterable[FailureVerdict]) -> RunSummary:
     """Summarise a run's classified failures."""
     classes: Counter[str] = Counter()
     issues: Counter[int] = Counter()
-    regressions: list[Regression] = []
+    regressions: list[RunRegression] = []
     for v in verdicts:
         classes[v.classification.value] += 1
         if v.known_issue is not None:
             issues[v.known_issue] += 1
         if is_regression(v.classification, v.category):
             regressions.append(
-                Regression(v.nodeid, v.phase, v.classification, v.exception, v.fingerprint)
+                RunRegression(v.nodeid, v.phase, v.classification, v.exception, v.fingerprint)
             )
     return RunSummary(
         outcomes=dict(outcomes),

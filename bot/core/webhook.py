@@ -10,7 +10,7 @@ import shlex
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from bot.core.errors import TriageError
 
@@ -258,22 +258,25 @@ def parse_event(event: str, body: bytes) -> Event | None:
 
 @dataclass(frozen=True, slots=True)
 class StatusCommand:
-    pass
+    name: ClassVar[str] = "status"
 
 
 @dataclass(frozen=True, slots=True)
 class LinkCommand:
+    name: ClassVar[str] = "link"
     pattern: str
     confirm: bool = False  # `--confirm`: link even when the glob covers many stored failures
 
 
 @dataclass(frozen=True, slots=True)
 class UnlinkCommand:
+    name: ClassVar[str] = "unlink"
     pattern: str
 
 
 @dataclass(frozen=True, slots=True)
 class WrongCommand:
+    name: ClassVar[str] = "wrong"
     run_id: str
     nodeid: str
 

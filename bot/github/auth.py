@@ -9,7 +9,7 @@ from urllib3.util.retry import Retry
 
 from bot.config import Settings
 from bot.github.errors import mapped
-from bot.ports import GitHubError
+from bot.ports.github import GitHubError
 
 TIMEOUT_S = 15
 API_VERSION = "2022-11-28"

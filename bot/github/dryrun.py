@@ -9,7 +9,7 @@ from datetime import datetime
 
 from bot.core.errors import TriageError
 from bot.core.redact import redact
-from bot.ports import (
+from bot.ports.github import (
     ArtifactInfo,
     CommentRef,
     CommitVerdictGateway,

@@ -10,7 +10,7 @@ from github import GithubException
 from jwt import PyJWTError  # PyGithub signs a GitHub App's JWT with PyJWT
 from urllib3.exceptions import ConnectTimeoutError
 
-from bot.ports import GitHubError
+from bot.ports.github import GitHubError
 
 _MESSAGE_MAX = 200
 

@@ -8,7 +8,7 @@ from collections import OrderedDict
 from bot.config import Settings
 from bot.github.auth import TIMEOUT_S, credentials
 from bot.github.gateway import make_gateway
-from bot.ports import GitHubGateway
+from bot.ports.github import GitHubGateway
 
 # Installations a bot serves are few; the bound only stops an unbounded cache.
 MAX_CACHED = 64

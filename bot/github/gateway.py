@@ -16,7 +16,7 @@ from bot.core.errors import TriageError
 from bot.github.auth import TIMEOUT_S, app_bot_login, build_client, credentials
 from bot.github.dryrun import DryRunGateway, ReadThroughDryRun
 from bot.github.errors import mapped
-from bot.ports import (
+from bot.ports.github import (
     ArtifactInfo,
     CommentRef,
     CommitVerdictGateway,
@@ -24,8 +24,8 @@ from bot.ports import (
     GitHubError,
     GitHubGateway,
     IssueBody,
-    IssueState,
 )
+from bot.ports.store import IssueState
 
 # GitHub's documented media type; PyGithub itself sends Accept: */* on JSON calls.
 ACCEPT = {"Accept": "application/vnd.github+json"}

@@ -8,9 +8,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import islice
 
+from bot.core.knowledge import KnowledgeBase
 from bot.core.model import Failure, Outcome, Phase
-from bot.ports import FailureRecord, Knowledge, UnitOfWork
-from bot.services.links import match_failures
+from bot.ports.store import FailureRecord, UnitOfWork
+from bot.services.corrections import match_failures
 
 NEW_MATCH, LOST_MATCH, CHANGED_ISSUE = "new_match", "lost_match", "changed_issue"
 _BATCH = 2000
@@ -69,7 +70,7 @@ def _kind(before: int | None, after: int | None) -> str | None:
 
 
 def backtest(
-    uow: UnitOfWork, kb: Knowledge, *, since: datetime | None = None, max_changes: int = 1000
+    uow: UnitOfWork, kb: KnowledgeBase, *, since: datetime | None = None, max_changes: int = 1000
 ) -> BacktestResult:
     """Match every stored failure against `kb` (manual links apply too) and diff the issues."""
     links = uow.links.links()

@@ -9,7 +9,7 @@ from bot.core.clusters import describe
 from bot.core.errors import KnowledgeError, TriageError
 from bot.core.knowledge import parse_knowledge
 from bot.core.redact import redact
-from bot.ports import ClusterRecord, FailureRecord
+from bot.ports.store import ClusterRecord, FailureRecord
 from bot.services.backtest import to_failure
 from bot.services.pages import PagesUow
 

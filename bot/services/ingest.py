@@ -7,25 +7,25 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from bot.config import Settings
-from bot.core.classify import FlakyPolicy, Prior, RunSummary, Verdict, classify, letter, summarise
+from bot.core.classify import (
+    FailureVerdict,
+    FlakyPolicy,
+    Prior,
+    RunSummary,
+    classify,
+    letter,
+    summarise,
+)
 from bot.core.clusters import suggest_rule
 from bot.core.digest import report_digest
 from bot.core.errors import TriageError
+from bot.core.knowledge import KnowledgeBase
 from bot.core.model import Category, Classification, Failure, Match, Outcome, Phase, TestRun
 from bot.core.redact import redact_run
 from bot.core.reports import read_report_bytes
 from bot.core.signature import SIGNATURE_VERSION, fingerprint
-from bot.ports import (
-    ClusterRecord,
-    FailureRecord,
-    IssueState,
-    Knowledge,
-    NewRun,
-    RunRecord,
-    UnitOfWork,
-)
-from bot.services.links import match_failures
+from bot.ports.store import ClusterRecord, FailureRecord, IssueState, NewRun, RunRecord, UnitOfWork
+from bot.services.corrections import match_failures
 from bot.services.rejudge import mark_flaky
 from bot.services.run_identity import same_run
 from bot.services.run_meta import RunMeta, aware, check_meta, check_started, redact_meta
@@ -33,17 +33,10 @@ from bot.services.run_meta import RunMeta, aware, check_meta, check_started, red
 
 @dataclass(frozen=True, slots=True)
 class IngestOptions:
-    """Knobs from settings: the report size cap and the flaky policy."""
+    """Knobs: the report size cap and the flaky policy (bot.configs builds them from settings)."""
 
     max_bytes: int = 50 * 1024 * 1024
     flaky: FlakyPolicy = field(default_factory=FlakyPolicy)
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> IngestOptions:
-        return cls(
-            max_bytes=settings.max_report_bytes,
-            flaky=FlakyPolicy(flips=settings.flaky_flips, window=settings.flaky_window),
-        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,12 +44,13 @@ class IngestResult:
     run_id: int
     created: bool
     summary: RunSummary
-    verdicts: tuple[Verdict, ...] = ()  # this run's classified failures, for write-back plans
+    # This run's classified failures, for write-back plans.
+    verdicts: tuple[FailureVerdict, ...] = ()
 
 
 def ingest_report(
     uow: UnitOfWork,
-    kb: Knowledge,
+    kb: KnowledgeBase,
     data: bytes,
     meta: RunMeta,
     *,
@@ -74,7 +68,7 @@ def ingest_report(
 
 def ingest_run(
     uow: UnitOfWork,
-    kb: Knowledge,
+    kb: KnowledgeBase,
     run: TestRun,
     meta: RunMeta,
     digest: str,
@@ -131,13 +125,13 @@ def ingest_run(
 
 def _classify_all(
     uow: UnitOfWork,
-    kb: Knowledge,
+    kb: KnowledgeBase,
     failures: Sequence[Failure],
     *,
     meta: RunMeta,
     started: datetime,
     options: IngestOptions,
-) -> list[Verdict]:
+) -> list[FailureVerdict]:
     """Match (manual links, then rules) and classify each failure against the suite's history."""
     matches = match_failures(kb, uow.links.links(), failures)
     states = {s.number: _state_when(s, started) for s in uow.issues.all()}
@@ -187,7 +181,7 @@ def _new_run(
 def stored_result(uow: UnitOfWork, stored: RunRecord) -> IngestResult:
     """Rebuild the result of a run stored earlier, from its failure rows."""
     verdicts = [
-        Verdict(
+        FailureVerdict(
             nodeid=r.nodeid,
             phase=r.phase,
             outcome=r.outcome,
@@ -236,11 +230,11 @@ def _verdict(
     failure: Failure,
     match: Match | None,
     *,
-    kb: Knowledge,
+    kb: KnowledgeBase,
     issue_state: str | None,
     prior: Prior | None,
     options: IngestOptions,
-) -> Verdict:
+) -> FailureVerdict:
     classification = classify(
         outcome=failure.outcome,
         match=match,
@@ -249,7 +243,7 @@ def _verdict(
         policy=options.flaky,
     )
     flaky_pass = failure.outcome is Outcome.FLAKY
-    return Verdict(
+    return FailureVerdict(
         nodeid=failure.nodeid,
         phase=failure.phase.value,
         outcome=failure.outcome.value,
@@ -262,7 +256,7 @@ def _verdict(
     )
 
 
-def _record(run_id: int, run: NewRun, f: Failure, v: Verdict) -> FailureRecord:
+def _record(run_id: int, run: NewRun, f: Failure, v: FailureVerdict) -> FailureRecord:
     return FailureRecord(
         run_id=run_id,
         suite=run.suite,
@@ -294,7 +288,7 @@ def excerpt(text: str, cap: int = 2000) -> str:
 
 
 def _cluster_hits(
-    suite: str, started: datetime, failures: Sequence[Failure], verdicts: Sequence[Verdict]
+    suite: str, started: datetime, failures: Sequence[Failure], verdicts: Sequence[FailureVerdict]
 ) -> list[ClusterRecord]:
     """Group this run's unmatched failures by fingerprint, with the first as the example."""
     groups: dict[str, list[Failure]] = {}

@@ -6,14 +6,9 @@ import logging
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 
-from bot.ports import (
-    GitHubError,
-    IssueBodyReader,
-    IssueState,
-    IssueStateReader,
-    TaskUnitOfWork,
-    UnitOfWork,
-)
+from bot.ports.github import GitHubError, IssueBodyReader, IssueStateReader
+from bot.ports.reports import TaskUnitOfWork
+from bot.ports.store import IssueState, UnitOfWork
 from bot.services.task_checks import record_read
 
 log = logging.getLogger(__name__)

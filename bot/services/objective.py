@@ -6,11 +6,10 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta, tzinfo
 from zoneinfo import ZoneInfo
 
-from bot.config import Settings
 from bot.core.errors import TriageError
 from bot.core.objective import Objective, compute
 from bot.core.weekly import ClusterLine, FlakyLine
-from bot.ports import ReportRepository, ReportsUowFactory, RunLine
+from bot.ports.reports import ReportRepository, ReportsUowFactory, RunLine
 
 UowFactory = ReportsUowFactory
 DASHBOARD_RESETS = 10  # the streak resets the dashboard lists
@@ -20,14 +19,25 @@ class UnknownSuiteError(TriageError):
     """No run of this suite was ever ingested."""
 
 
-def report_tz(settings: Settings) -> tzinfo:
+@dataclass(frozen=True, slots=True)
+class ReportConfig:
+    """The objective's window and the weekly report's time zone, schedule and target."""
+
+    timezone: str = "UTC"
+    objective_days: int = 30
+    objective_min_coverage: float = 0.9
+    report_issue: int = 623  # the tracking issue the weekly report is a comment on
+    report_as_new_issue: bool = False
+    # A week's report is due this long after the week ends (the report day and hour).
+    due_after: timedelta = timedelta(hours=9)
+
+
+def report_tz(config: ReportConfig) -> tzinfo:
     """Return the configured report time zone; a bad name is a configuration error."""
     try:
-        return ZoneInfo(settings.report_timezone)
+        return ZoneInfo(config.timezone)
     except (ValueError, KeyError) as exc:
-        raise TriageError(
-            "bad_timezone", f"unknown time zone {settings.report_timezone!r}"
-        ) from exc
+        raise TriageError("bad_timezone", f"unknown time zone {config.timezone!r}") from exc
 
 
 def objective_of(
@@ -35,7 +45,7 @@ def objective_of(
     *,
     suite: str,
     at: datetime,
-    settings: Settings,
+    config: ReportConfig,
     resets: int | None = None,
 ) -> Objective:
     """Compute one suite's objective at `at`; raise UnknownSuiteError for an unknown suite.
@@ -47,9 +57,9 @@ def objective_of(
     inputs = reports.objective_inputs(
         suite=suite,
         at=at,
-        days=settings.objective_days,
-        min_coverage=settings.objective_min_coverage,
-        tz=report_tz(settings),
+        days=config.objective_days,
+        min_coverage=config.objective_min_coverage,
+        tz=report_tz(config),
         latest=resets,
     )
     if inputs is None:
@@ -61,10 +71,10 @@ def objective_of(
     return replace(found, resets=found.resets[max(len(found.resets) - resets, 0) :])
 
 
-def objective(uow: UowFactory, *, suite: str, at: datetime, settings: Settings) -> Objective:
+def objective(uow: UowFactory, *, suite: str, at: datetime, config: ReportConfig) -> Objective:
     """Compute one suite's objective in its own read transaction."""
     with uow() as tx:
-        return objective_of(tx.reports, suite=suite, at=at, settings=settings)
+        return objective_of(tx.reports, suite=suite, at=at, config=config)
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,9 +99,9 @@ class DashboardView:
 
 
 def _suite_view(
-    reports: ReportRepository, *, obj: Objective, now: datetime, settings: Settings
+    reports: ReportRepository, *, obj: Objective, now: datetime, config: ReportConfig
 ) -> SuiteView:
-    tz = report_tz(settings)
+    tz = report_tz(config)
     suite = obj.suite
     start = datetime.combine(obj.window_start, datetime.min.time(), tzinfo=tz)
     days = [obj.window_start + timedelta(days=i) for i in range(obj.days)]
@@ -110,13 +120,13 @@ def _suite_view(
 
 
 def dashboard(
-    uow: UowFactory, *, suite: str | None, now: datetime, settings: Settings
+    uow: UowFactory, *, suite: str | None, now: datetime, config: ReportConfig
 ) -> DashboardView:
     """Gather every suite's objective and the details of the selected (or first) suite."""
     with uow() as tx:
         suites = tx.reports.suites()
         objectives = [
-            objective_of(tx.reports, suite=s, at=now, settings=settings, resets=DASHBOARD_RESETS)
+            objective_of(tx.reports, suite=s, at=now, config=config, resets=DASHBOARD_RESETS)
             for s in suites
         ]
         chosen = suite if suite is not None else (suites[0] if suites else None)
@@ -127,5 +137,5 @@ def dashboard(
         view = None
         if chosen is not None:
             obj = objectives[suites.index(chosen)]
-            view = _suite_view(tx.reports, obj=obj, now=now, settings=settings)
+            view = _suite_view(tx.reports, obj=obj, now=now, config=config)
         return DashboardView(suites, objectives, view)

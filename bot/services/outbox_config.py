@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from bot.config import Settings
-
 
 @dataclass(frozen=True, slots=True)
 class SenderConfig:
-    """Pacing and retry knobs, from settings."""
+    """Pacing and retry knobs (bot.configs builds them from settings)."""
 
     min_interval_s: float = 1.0
     max_attempts: int = 8
@@ -19,18 +17,6 @@ class SenderConfig:
     lease_s: float = 120.0
     doubt_window_s: float = 600.0
     dead_retry_s: tuple[float, ...] = (3600.0, 21600.0, 86400.0)
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> SenderConfig:
-        """Take the outbox settings."""
-        return cls(
-            min_interval_s=settings.outbox_min_interval_s,
-            max_attempts=settings.outbox_max_attempts,
-            backoff_base_s=settings.outbox_backoff_base_s,
-            lease_s=settings.outbox_lease_s,
-            doubt_window_s=settings.outbox_doubt_window_s,
-            dead_retry_s=tuple(settings.outbox_dead_retry_s),
-        )
 
 
 @dataclass

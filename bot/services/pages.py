@@ -9,12 +9,12 @@ from itertools import pairwise
 from typing import Protocol
 
 from bot.core.errors import TriageError
+from bot.core.knowledge import KnowledgeBase
 from bot.core.redact import redact
-from bot.ports import (
+from bot.ports.store import (
     ClusterRecord,
     FailureRecord,
     IssueStateRepository,
-    Knowledge,
     RunRecord,
     TestState,
     UnitOfWork,
@@ -61,7 +61,7 @@ def excerpt(failure: FailureRecord) -> str:
     return text if len(text) <= EXCERPT else text[: EXCERPT - 1] + "…"
 
 
-def titles(kb: Knowledge, issues: IssueStateRepository) -> dict[int, str]:
+def titles(kb: KnowledgeBase, issues: IssueStateRepository) -> dict[int, str]:
     """Map issue numbers to titles: the knowledge base's, else the one GitHub last told."""
     found = {s.number: s.title for s in issues.all()}
     found.update({n: i.title for n, i in kb.issues.items()})
@@ -76,7 +76,7 @@ class RunPageView:
     titles: dict[int, str]
 
 
-def run_page(uow: PagesUow, kb: Knowledge, *, run_id: int) -> RunPageView:
+def run_page(uow: PagesUow, kb: KnowledgeBase, *, run_id: int) -> RunPageView:
     """Gather a run and its failures; TriageError("not_found") when there is no such run."""
     record = uow.runs.get(run_id=run_id)
     if record is None:
@@ -101,7 +101,7 @@ class IssuePageView:
 
 
 def issue_page(
-    uow: PagesUow, kb: Knowledge, *, number: int, now: datetime, days: int, tz: tzinfo
+    uow: PagesUow, kb: KnowledgeBase, *, number: int, now: datetime, days: int, tz: tzinfo
 ) -> IssuePageView:
     """Gather one known issue: state, rules with precision, daily occurrences, tests hit."""
     item = next((i for i in known_issues(uow, kb) if i.number == number), None)
@@ -146,7 +146,7 @@ class TestPageView:
     issues: list[tuple[int, str, int]]  # number, title, occurrences among `failures`
 
 
-def test_page(uow: PagesUow, kb: Knowledge, *, suite: str, nodeid: str) -> TestPageView:
+def test_page(uow: PagesUow, kb: KnowledgeBase, *, suite: str, nodeid: str) -> TestPageView:
     """Gather a test's recent results per environment, its failures and linked issues."""
     states = uow.pages.test_states(suite=suite, nodeid=nodeid)
     failures = uow.pages.test_failures(suite=suite, nodeid=nodeid, limit=TEST_FAILURES)

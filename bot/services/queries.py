@@ -7,7 +7,8 @@ from datetime import datetime
 from pydantic import BaseModel, Field
 
 from bot.core.errors import TriageError
-from bot.ports import Knowledge, RunRecord, UnitOfWork
+from bot.core.knowledge import KnowledgeBase
+from bot.ports.store import RunRecord, UnitOfWork
 
 
 class RunItem(BaseModel):
@@ -25,7 +26,7 @@ class RunItem(BaseModel):
     failure_count: int
 
 
-class RunPage(BaseModel):
+class RunListing(BaseModel):
     items: list[RunItem]
     total: int
     page: int
@@ -118,12 +119,12 @@ def list_runs(
     page: int = 1,
     per_page: int = 50,
     max_per_page: int = 200,
-) -> RunPage:
+) -> RunListing:
     """Return one page of runs, newest first, with the total."""
     offset, limit = _paging(page, per_page, max_per_page)
     records, total = uow.runs.page(suite=suite, offset=offset, limit=limit)
     items = [RunItem.model_validate(_run_item(r)) for r in records]
-    return RunPage(items=items, total=total, page=page, per_page=per_page)
+    return RunListing(items=items, total=total, page=page, per_page=per_page)
 
 
 def get_run(uow: UnitOfWork, *, run_id: int) -> RunDetail:
@@ -149,7 +150,7 @@ def get_run(uow: UnitOfWork, *, run_id: int) -> RunDetail:
     return RunDetail.model_validate({**_run_item(record), "failures": failures})
 
 
-def known_issues(uow: UnitOfWork, kb: Knowledge) -> list[KnownIssueItem]:
+def known_issues(uow: UnitOfWork, kb: KnowledgeBase) -> list[KnownIssueItem]:
     """List every known issue (knowledge base or seen in history) with occurrences and rules."""
     stats = {s.issue: s for s in uow.reads.issue_stats()}
     states = {s.number: s for s in uow.issues.all()}

@@ -18,17 +18,11 @@ from datetime import datetime
 
 from bot.core.classify import FlakyPolicy, Prior, classify, letter
 from bot.core.clusters import suggest_rule
+from bot.core.knowledge import KnowledgeBase
 from bot.core.model import Classification, Match, Outcome
-from bot.ports import (
-    ClusterRecord,
-    IssueState,
-    JudgementChange,
-    Knowledge,
-    StoredFailure,
-    UnitOfWork,
-)
+from bot.ports.store import ClusterRecord, IssueState, JudgementChange, StoredFailure, UnitOfWork
 from bot.services.backtest import to_failure
-from bot.services.links import match_failures
+from bot.services.corrections import match_failures
 from bot.services.verdict import replan_commit_verdicts
 
 KNOWLEDGE, LINK, UNLINK, WRONG, FLAKY = "knowledge", "link", "unlink", "wrong", "flaky"
@@ -45,7 +39,7 @@ class RejudgeResult:
 
 @dataclass(frozen=True, slots=True)
 class _Context:
-    kb: Knowledge
+    kb: KnowledgeBase
     states: dict[int, IssueState]
     wrong: dict[tuple[int, str], int | None]
     policy: FlakyPolicy
@@ -211,14 +205,14 @@ def _empty_hit(row: StoredFailure) -> ClusterRecord:
     )
 
 
-def _context(uow: UnitOfWork, kb: Knowledge, policy: FlakyPolicy) -> _Context:
+def _context(uow: UnitOfWork, kb: KnowledgeBase, policy: FlakyPolicy) -> _Context:
     states = {s.number: s for s in uow.issues.all()}
     return _Context(kb=kb, states=states, wrong=uow.judgements.wrong(), policy=policy)
 
 
 def rejudge(
     uow: UnitOfWork,
-    kb: Knowledge,
+    kb: KnowledgeBase,
     *,
     reason: str,
     detail: str,
@@ -243,7 +237,7 @@ def rejudge(
 
 def rejudge_target(
     uow: UnitOfWork,
-    kb: Knowledge,
+    kb: KnowledgeBase,
     *,
     kind: str,
     pattern: str,
@@ -270,7 +264,7 @@ def rejudge_target(
 
 def rejudge_failure(
     uow: UnitOfWork,
-    kb: Knowledge,
+    kb: KnowledgeBase,
     *,
     run_id: int,
     nodeid: str,
@@ -298,7 +292,7 @@ def rejudge_failure(
 
 def rejudge_knowledge(
     uow: UnitOfWork,
-    kb: Knowledge,
+    kb: KnowledgeBase,
     *,
     now: datetime,
     policy: FlakyPolicy | None = None,

@@ -11,7 +11,7 @@ from datetime import datetime
 
 from bot.core.digest import run_content, same_durations, start_tolerance
 from bot.core.model import TestRun
-from bot.ports import RunIdentity, RunRecord, UnitOfWork
+from bot.ports.store import RunIdentity, RunRecord, UnitOfWork
 from bot.services.run_meta import RunMeta, aware
 
 

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from datetime import datetime
 
 from bot.core.tasklist import BEFORE_TRACKING, ISSUE_READ, WEBHOOK, TaskCheck, changes
-from bot.ports import TaskCheckRepository
+from bot.ports.reports import TaskCheckRepository
 
 
 def record_edit(

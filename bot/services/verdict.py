@@ -19,7 +19,8 @@ from bot.core.gate import (
 )
 from bot.core.intents import SetCommitVerdict
 from bot.core.model import Category, Classification, Outcome
-from bot.ports import FailureRecord, RunRecord, UnitOfWork, VerdictPlans
+from bot.ports.outbox import VerdictPlans
+from bot.ports.store import FailureRecord, RunRecord, UnitOfWork
 
 SUSPECT_LOOKBACK = 100  # runs walked back to find where a failure started
 SUSPECTS_MAX = 100  # new failures given a suspect range (one indexed query each)

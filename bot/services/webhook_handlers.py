@@ -18,10 +18,11 @@ from bot.core.webhook import (
     find_command,
     parse_command,
 )
+from bot.ports.webhooks import DeliveryUnitOfWork
 from bot.services.run_meta import RunMeta
 from bot.services.task_checks import record_edit
 from bot.services.webhook_commands import run_command, store_issue_state
-from bot.services.webhook_ports import WRITE_ROLES, DeliveryUnitOfWork, WebhookConfig, WebhookPorts
+from bot.services.webhook_context import WRITE_ROLES, WebhookConfig, WebhookPorts
 from bot.services.webhook_registry import Apply, Step, registry
 from bot.services.writeback import ingest_and_plan
 

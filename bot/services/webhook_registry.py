@@ -14,7 +14,8 @@ from datetime import datetime
 from typing import Any
 
 from bot.core.webhook import Event
-from bot.services.webhook_ports import DeliveryUnitOfWork, WebhookConfig, WebhookPorts
+from bot.ports.webhooks import DeliveryUnitOfWork
+from bot.services.webhook_context import WebhookConfig, WebhookPorts
 
 Apply = Callable[[DeliveryUnitOfWork], str]
 Step = str | Apply  # an outcome now, or the writes to make in the delivery's transaction

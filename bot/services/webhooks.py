@@ -16,17 +16,10 @@ from typing import Literal
 
 from bot.core.errors import TriageError
 from bot.core.webhook import SHAPE, Event, WebhookError, load_payload, parse_event
-from bot.ports import GitHubError
+from bot.ports.github import GitHubError
+from bot.ports.webhooks import DONE, FAILED, IGNORED, PENDING, PROCESSING
 from bot.services import webhook_handlers
-from bot.services.webhook_ports import (
-    DONE,
-    FAILED,
-    IGNORED,
-    PENDING,
-    PROCESSING,
-    WebhookConfig,
-    WebhookPorts,
-)
+from bot.services.webhook_context import WebhookConfig, WebhookPorts
 from bot.services.webhook_registry import Handler, Step, registry
 
 log = logging.getLogger(__name__)

@@ -7,14 +7,19 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 
-from bot.config import WEEKDAYS, Settings
 from bot.core.criteria import Criterion, Verdict, evaluate
 from bot.core.errors import TriageError
 from bot.core.intents import CreateIssue, Intent, PostComment
 from bot.core.tasklist import TaskCheck, check_at
 from bot.core.weekly import IsoWeek, WeeklyReport, last_complete_week, render_markdown, report_title
-from bot.ports import ReportRepository
-from bot.services.objective import UnknownSuiteError, UowFactory, objective_of, report_tz
+from bot.ports.reports import ReportRepository
+from bot.services.objective import (
+    ReportConfig,
+    UnknownSuiteError,
+    UowFactory,
+    objective_of,
+    report_tz,
+)
 
 log = logging.getLogger(__name__)
 # How many missed weeks a start-up catch-up posts at most, newest last.
@@ -27,7 +32,7 @@ def build_report(
     suite: str,
     week: IsoWeek,
     now: datetime,
-    settings: Settings,
+    config: ReportConfig,
     criteria: Sequence[Criterion],
     tasks: Sequence[TaskCheck] = (),
 ) -> WeeklyReport:
@@ -36,10 +41,10 @@ def build_report(
     `tasks` is the history of the task criteria's checks; each is judged as of the week's end
     (or now, for a week still running).
     """
-    tz = report_tz(settings)
+    tz = report_tz(config)
     start, end = week.bounds(tz)
     at = min(end - timedelta(microseconds=1), now)
-    obj = objective_of(reports, suite=suite, at=at, settings=settings)
+    obj = objective_of(reports, suite=suite, at=at, config=config)
     facts = reports.week_facts(suite=suite, week=week, tz=tz, now=now)
     first = reports.first_run_at(suite=suite)
     first_day = first.astimezone(tz).date() if first is not None else None
@@ -67,13 +72,13 @@ def tasks_at(history: Sequence[TaskCheck], at: datetime) -> dict[str, TaskCheck]
     return {cid: check for cid, check in found.items() if check is not None}
 
 
-def report_intent(report: WeeklyReport, body: str, settings: Settings) -> Intent:
+def report_intent(report: WeeklyReport, body: str, config: ReportConfig) -> Intent:
     """Plan the GitHub write of a report: a comment on the tracking issue or a new issue."""
     key = f"weekly:{report.suite}:{report.week}"
-    if settings.report_as_new_issue:
+    if config.report_as_new_issue:
         title = report_title(report.suite, report.week)
         return CreateIssue(title=title, body=body, labels=("triage-report",), key=key)
-    return PostComment(issue=settings.report_issue, body=body, key=key)
+    return PostComment(issue=config.report_issue, body=body, key=key)
 
 
 def render_week(
@@ -82,13 +87,13 @@ def render_week(
     suite: str,
     week: IsoWeek,
     now: datetime,
-    settings: Settings,
+    config: ReportConfig,
     criteria: Sequence[Criterion],
 ) -> str:
     """Render one week's report as Markdown without posting it."""
     with uow() as tx:
         report = build_report(
-            tx.reports, suite=suite, week=week, now=now, settings=settings, criteria=criteria,
+            tx.reports, suite=suite, week=week, now=now, config=config, criteria=criteria,
             tasks=tx.tasks.history(),
         )  # fmt: skip
         return render_markdown(report)
@@ -100,7 +105,7 @@ def judge_week(
     suite: str,
     week: IsoWeek,
     now: datetime,
-    settings: Settings,
+    config: ReportConfig,
     criteria: Sequence[Criterion],
 ) -> list[Verdict]:
     """Judge every criterion on one week of one suite."""
@@ -108,7 +113,7 @@ def judge_week(
         if suite not in tx.reports.suites():
             raise UnknownSuiteError("unknown_suite", f"no run of suite {suite!r} was ever ingested")
         report = build_report(
-            tx.reports, suite=suite, week=week, now=now, settings=settings, criteria=criteria,
+            tx.reports, suite=suite, week=week, now=now, config=config, criteria=criteria,
             tasks=tx.tasks.history(),
         )  # fmt: skip
         return list(report.verdicts)
@@ -120,14 +125,14 @@ def post_week(
     suite: str,
     week: IsoWeek,
     now: datetime,
-    settings: Settings,
+    config: ReportConfig,
     criteria: Sequence[Criterion],
 ) -> bool:
     """Claim the week, render and enqueue the report in one transaction; False if claimed.
 
     Only a week that has ended is posted: claiming a running week would block its real report.
     """
-    _, end = week.bounds(report_tz(settings))
+    _, end = week.bounds(report_tz(config))
     if end > now:
         raise TriageError(
             "week_not_over", f"{week} ends {end:%Y-%m-%d %H:%M %Z}: only an ended week is posted"
@@ -138,10 +143,10 @@ def post_week(
         if not tx.reports.claim_week(suite=suite, week=str(week), now=now):
             return False
         report = build_report(
-            tx.reports, suite=suite, week=week, now=now, settings=settings, criteria=criteria,
+            tx.reports, suite=suite, week=week, now=now, config=config, criteria=criteria,
             tasks=tx.tasks.history(),
         )  # fmt: skip
-        tx.outbox.enqueue([report_intent(report, render_markdown(report), settings)], now=now)
+        tx.outbox.enqueue([report_intent(report, render_markdown(report), config)], now=now)
         tx.commit()
         return True
 
@@ -160,14 +165,13 @@ def due_weeks(claimed: set[str], latest: IsoWeek) -> list[IsoWeek]:
 
 
 def post_due_reports(
-    uow: UowFactory, *, now: datetime, settings: Settings, criteria: Sequence[Criterion]
+    uow: UowFactory, *, now: datetime, config: ReportConfig, criteria: Sequence[Criterion]
 ) -> list[tuple[str, IsoWeek]]:
     """Post every suite's due weekly reports (scheduled job and start-up catch-up)."""
     # A week is due once its scheduled time (report_day at report_hour after it) has come, so a
     # restart early on Monday does not post before the 09:00 schedule.
-    after = timedelta(days=WEEKDAYS.index(settings.report_day), hours=settings.report_hour)
-    latest = last_complete_week(now - after, report_tz(settings))
-    tz = report_tz(settings)
+    latest = last_complete_week(now - config.due_after, report_tz(config))
+    tz = report_tz(config)
     with uow() as tx:
         plan = {
             s: (tx.reports.claimed_weeks(suite=s), tx.reports.first_run_at(suite=s))
@@ -180,7 +184,7 @@ def post_due_reports(
                 continue  # the suite did not exist yet: an empty report is only noise
             try:
                 done = post_week(
-                    uow, suite=suite, week=week, now=now, settings=settings, criteria=criteria
+                    uow, suite=suite, week=week, now=now, config=config, criteria=criteria
                 )
             except TriageError as exc:
                 log.warning("weekly report %s %s not posted: %s", suite, week, exc.message)

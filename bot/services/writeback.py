@@ -5,58 +5,17 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 
-from bot.config import Settings
 from bot.core.comment_policy import PolicyConfig, plan_new_issue, plan_run, plan_stale
-from bot.core.commit_verdict import VerdictTarget
 from bot.core.gate import SuspectRange
 from bot.core.intents import Intent, SetIssueState
 from bot.core.knowledge.base import KnowledgeBase
-from bot.ports import IssueState, IssueStateRepository, Outbox, UnitOfWork, WritebackHistory
+from bot.ports.outbox import Outbox
+from bot.ports.store import IssueState, IssueStateRepository, UnitOfWork, WritebackHistory
 from bot.services.ingest import IngestOptions, IngestResult, ingest_report
 from bot.services.run_meta import RunMeta
 from bot.services.verdict import plan_commit_verdict, suspects_by_fingerprint
 
 NEW_ISSUE_LABELS = ("triage-bot",)
-
-
-def policy_config(settings: Settings) -> PolicyConfig:
-    """Take the comment policy defaults from settings."""
-    return PolicyConfig(
-        quiet_days=settings.comment_quiet_days,
-        daily_budget=settings.comment_daily_budget,
-        spike_factor=settings.comment_spike_factor,
-        reopen_on_recurrence=settings.reopen_on_recurrence,
-        stale_issue_days=settings.stale_issue_days,
-        file_new_issues=settings.file_new_issues,
-        new_issue_min_runs=settings.new_issue_min_runs,
-        commit_verdict=verdict_target(settings),
-        repository_web=github_web(settings),
-    )
-
-
-def verdict_target(settings: Settings) -> VerdictTarget | None:
-    """Choose how runs' verdicts show on their commits; None when TRIAGE_COMMIT_VERDICT is off.
-
-    auto: a check run for a GitHub App (only an App may create them), else a commit status
-    (a token, or a dry run without credentials).
-    """
-    mode = settings.commit_verdict
-    if mode == "off":
-        return None
-    if mode == "auto":
-        app = settings.github_app_id is not None and not settings.github_token
-        mode = "check_run" if app else "status"
-    public = settings.public_url.rstrip("/") if settings.public_url else None
-    return VerdictTarget(mode, public_url=public, web=github_web(settings))
-
-
-def github_web(settings: Settings) -> str | None:
-    """Return the repository's web address (compare links), None without a repository."""
-    if not settings.github_repository:
-        return None
-    api = settings.github_api_url.rstrip("/")
-    host = "https://github.com" if api == "https://api.github.com" else api.removesuffix("/api/v3")
-    return f"{host}/{settings.github_repository}"
 
 
 def overrides_of(knowledge: KnowledgeBase) -> dict[int, Mapping[str, object]]:

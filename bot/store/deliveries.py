@@ -9,35 +9,20 @@ from datetime import datetime
 from functools import cache, lru_cache
 from typing import Any
 
-from sqlalchemy import DateTime, Engine, LargeBinary, select, update
+from sqlalchemy import Engine, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import Field, Session, SQLModel
+from sqlmodel import Session
 
 from bot.core.redact import redact
 from bot.store.common import utc
 from bot.store.engine import writer
+from bot.store.tables import WebhookDelivery
 
 PENDING = "pending"
 PROCESSING = "processing"
 DONE = "done"
 FAILED = "failed"
 IGNORED = "ignored"
-
-
-class WebhookDelivery(SQLModel, table=True):
-    """A delivery as received; `payload` is kept until it is processed."""
-
-    __tablename__ = "webhook_deliveries"
-
-    guid: str = Field(primary_key=True, max_length=100)
-    event: str = Field(max_length=100)
-    action: str = Field(default="", max_length=100)
-    status: str = Field(default=PENDING, max_length=20, index=True)
-    attempts: int = 0
-    outcome: str = Field(default="", max_length=2000)
-    payload: bytes | None = Field(default=None, sa_type=LargeBinary, nullable=True)
-    received_at: datetime = Field(sa_type=DateTime(timezone=True), nullable=False)
-    updated_at: datetime = Field(sa_type=DateTime(timezone=True), nullable=False)
 
 
 @dataclass(frozen=True, slots=True)

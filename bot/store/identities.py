@@ -4,33 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Column, DateTime, Index, select
-from sqlmodel import Field, Session, SQLModel
+from sqlalchemy import select
+from sqlmodel import Session
 
-from bot.ports import RunIdentity
+from bot.ports.store import RunIdentity
 from bot.store.common import utc
-
-
-class RunIdentityRow(SQLModel, table=True):
-    """A stored run's content key (tests and outcomes), session start and test durations."""
-
-    __tablename__ = "run_identities"
-    __table_args__ = (
-        Index("ix_run_identities_key", "suite", "environment", "content_key", "started_at"),
-    )
-
-    run_id: int = Field(
-        foreign_key="runs.id",
-        ondelete="CASCADE",
-        primary_key=True,
-        sa_column_kwargs={"autoincrement": False},
-    )
-    suite: str
-    environment: str = ""
-    content_key: str
-    started_at: datetime = Field(sa_type=DateTime(timezone=True), nullable=False)
-    durations: list[float] = Field(sa_column=Column(JSON, nullable=False))
-
+from bot.store.tables import RunIdentityRow
 
 _IDS = RunIdentityRow.__table__  # type: ignore[attr-defined]
 

@@ -6,55 +6,17 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import DateTime, Index, Text, bindparam, delete, func, select, update
-from sqlmodel import Field, Session, SQLModel
+from sqlalchemy import bindparam, delete, func, select, update
+from sqlmodel import Session
 
-from bot.ports import JudgementChange, StoredFailure
+from bot.ports.store import JudgementChange, StoredFailure
 from bot.store.common import utc
 from bot.store.runs import failure_record
-from bot.store.tables import Cluster, FailureRow, WrongMatch
+from bot.store.tables import Cluster, FailureRow, JudgementChangeRow, KnowledgeVersion, WrongMatch
 
 _FAILURES = FailureRow.__table__  # type: ignore[attr-defined]
 _CLUSTERS = Cluster.__table__  # type: ignore[attr-defined]
 _WRONG = WrongMatch.__table__  # type: ignore[attr-defined]
-
-
-class JudgementChangeRow(SQLModel, table=True):
-    """One change of a stored failure's match or classification, and why it moved."""
-
-    __tablename__ = "judgement_changes"
-    __table_args__ = (
-        Index("ix_judgement_changes_run", "run_id"),
-        Index("ix_judgement_changes_at", "at"),
-    )
-
-    id: int | None = Field(default=None, primary_key=True)
-    failure_id: int = Field(foreign_key="failures.id", ondelete="CASCADE")
-    run_id: int = Field(foreign_key="runs.id", ondelete="CASCADE")
-    suite: str
-    nodeid: str = Field(sa_type=Text)
-    before_issue: int | None = None
-    before_rule: str | None = None
-    before_classification: str
-    before_category: str
-    after_issue: int | None = None
-    after_rule: str | None = None
-    after_classification: str
-    after_category: str
-    reason: str  # knowledge, link, unlink, wrong or flaky
-    detail: str = Field(default="", sa_type=Text)
-    at: datetime = Field(sa_type=DateTime(timezone=True), nullable=False)
-
-
-class KnowledgeVersion(SQLModel, table=True):
-    """Each knowledge base digest history was judged with; the newest row is the current one."""
-
-    __tablename__ = "knowledge_versions"
-
-    id: int | None = Field(default=None, primary_key=True)
-    digest: str
-    at: datetime = Field(sa_type=DateTime(timezone=True), nullable=False)
-    changed: int = 0  # stored failures whose judgement moved when this digest was applied
 
 
 _CHANGES = JudgementChangeRow.__table__  # type: ignore[attr-defined]

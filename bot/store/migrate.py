@@ -16,7 +16,7 @@ from sqlalchemy.exc import OperationalError
 
 from bot.core.errors import TriageError
 from bot.store.engine import make_engine
-from bot.store.metadata import load_all_tables
+from bot.store.tables import load_all_tables
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 

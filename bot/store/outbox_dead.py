@@ -8,8 +8,9 @@ from datetime import datetime
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from bot.ports import Requeued
-from bot.store.outbox import DEAD, PENDING, OutboxRow
+from bot.ports.outbox import Requeued
+from bot.store.outbox_repository import DEAD, PENDING
+from bot.store.tables import OutboxRow
 
 REQUEUE_MAX = 1000  # ids in one manual retry; the API and the CLI refuse more
 ID_MAX = 2**31 - 1  # the id column is a 32-bit integer on PostgreSQL

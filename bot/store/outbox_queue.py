@@ -12,11 +12,12 @@ from sqlalchemy import Engine, select
 from sqlmodel import Session, col
 
 from bot.core.redact import redact
-from bot.ports import CheckRunRecords, OutboxItem, OutboxQueue, OutboxStats, Requeued
+from bot.ports.outbox import CheckRunRecords, OutboxItem, OutboxQueue, OutboxStats, Requeued
 from bot.store.common import utc
-from bot.store.engine import IMMEDIATE
-from bot.store.outbox import DEAD, PENDING, SENT, SUPERSEDED, OutboxRepository, OutboxRow
+from bot.store.engine import writer
 from bot.store.outbox_dead import requeue, revive_dead
+from bot.store.outbox_repository import DEAD, PENDING, SENT, SUPERSEDED, OutboxRepository
+from bot.store.tables import OutboxRow
 
 
 class SqlOutboxQueue:
@@ -27,9 +28,7 @@ class SqlOutboxQueue:
 
     @contextmanager
     def _repo(self, *, write: bool = True) -> Iterator[OutboxRepository]:
-        with Session(self.engine) as session:
-            if write and self.engine.dialect.name == "sqlite":
-                session.connection(execution_options={IMMEDIATE: True})
+        with Session(writer(self.engine) if write else self.engine) as session:
             yield OutboxRepository(session)
             session.commit()
 

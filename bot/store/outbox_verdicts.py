@@ -4,34 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, DateTime, Index, String, select, update
-from sqlmodel import Field, Session, SQLModel, col
+from sqlalchemy import select, update
+from sqlmodel import Session, col
 
 from bot.core.intents import SetCommitVerdict, intent_from_payload, intent_to_payload
-from bot.ports import PlannedVerdict
+from bot.ports.outbox import PlannedVerdict
 from bot.store.common import upsert
+from bot.store.tables import CommitVerdictRow
 
 IN_MAX = 500  # run ids per query
-
-
-class CommitVerdictRow(SQLModel, table=True):
-    """One run's verdict on its commit under one name: what was last planned, where it went."""
-
-    __tablename__ = "commit_verdicts"
-    __table_args__ = (Index("ix_commit_verdicts_sha", "sha", "name"),)
-
-    run_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
-    name: str = Field(sa_column=Column(String(200), primary_key=True))
-    sha: str
-    revision: int = 0
-    digest: str = ""
-    web: str | None = None
-    public_url: str | None = None
-    payload: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
-    check_run_id: int | None = Field(default=None, sa_type=BigInteger)
-    updated_at: datetime = Field(sa_type=DateTime(timezone=True))
 
 
 _TABLE = CommitVerdictRow.__table__  # type: ignore[attr-defined]

@@ -9,12 +9,12 @@ from typing import Any
 from sqlalchemy import Engine, func, select
 from sqlmodel import Session
 
-from bot.ports import ClusterRecord, FailureRecord, TestState
+from bot.ports.store import ClusterRecord, FailureRecord, TestState
+from bot.store.clusters import _cluster_record
 from bot.store.common import utc
-from bot.store.history import _cluster_record
-from bot.store.outbox import DEAD, CommentRecord, OutboxRow
+from bot.store.outbox_repository import DEAD
 from bot.store.runs import failure_record
-from bot.store.tables import Cluster, FailureRow, Run
+from bot.store.tables import Cluster, CommentRecord, FailureRow, OutboxRow, Run
 from bot.store.uow import SqlUnitOfWork
 
 _F = FailureRow.__table__.c  # type: ignore[attr-defined]

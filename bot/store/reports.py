@@ -4,20 +4,22 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta, tzinfo
+from datetime import date, datetime, timedelta, tzinfo
 from typing import Any
 
-from sqlalchemy import DateTime, Engine, UniqueConstraint, distinct, func, select
+from sqlalchemy import Engine, distinct, func, select
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Field, Session, SQLModel
+from sqlmodel import Session
 
 from bot.core.criteria import FailureGroup, WeekFacts
 from bot.core.model import Category
 from bot.core.objective import ObjectiveInputs, Regression, window_start_time
 from bot.core.weekly import ClusterLine, FlakyLine, IsoWeek
-from bot.ports import ReportRepository, ReportsUowFactory, RunLine, TaskCheckRepository
+from bot.ports.reports import ReportRepository, ReportsUowFactory, RunLine, TaskCheckRepository
 from bot.store import tables
-from bot.store.outbox import OutboxRepository
+from bot.store.common import utc
+from bot.store.outbox_repository import OutboxRepository
+from bot.store.tables import WeeklyReportClaim
 from bot.store.task_checks import SqlTaskChecks
 from bot.store.uow import OutboxFactory, SessionUnitOfWork
 
@@ -34,28 +36,6 @@ REGRESSION = ("new", "recurred")
 INFRA = "infrastructure"
 PASSING = ("passed", "flaky", "xpassed")
 FAILING = ("failed", "error")
-
-
-class WeeklyReportClaim(SQLModel, table=True):
-    """A weekly report taken on by one process: at most one row per suite and ISO week."""
-
-    __tablename__ = "weekly_report_claims"
-    __table_args__ = (UniqueConstraint("suite", "iso_week", name="uq_weekly_report_claims"),)
-
-    id: int | None = Field(default=None, primary_key=True)
-    suite: str = Field(max_length=200)
-    iso_week: str = Field(max_length=10)
-    claimed_at: datetime = Field(sa_type=DateTime(timezone=True), nullable=False)
-
-
-def ensure_claims_table(engine: Engine) -> None:
-    """Create the claims table if the migrations have not (idempotent)."""
-    WeeklyReportClaim.__table__.create(engine, checkfirst=True)  # type: ignore[attr-defined]
-
-
-def utc(value: datetime) -> datetime:
-    """Read back a stored time as aware UTC (SQLite returns naive values)."""
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def _group(row: Any) -> FailureGroup:

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlmodel import Session
 
-from bot.ports import FailureRecord, NewRun, RunRecord
+from bot.ports.store import FailureRecord, NewRun, RunRecord
 from bot.store.common import upsert, utc
 from bot.store.tables import MESSAGE_CAP, TEXT_CAP, FailureRow, Run
 

@@ -1,14 +1,30 @@
-"""SQLModel tables of runs, failures, suites' tests, clusters, issue states and links."""
+"""Every SQLModel table of the service, in one module; Alembic migrations create them."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, Index, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    DateTime,
+    Index,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlmodel import Field, SQLModel
 
 MESSAGE_CAP = 1000
 TEXT_CAP = 2000
+
+
+def _outbox_dt(*, nullable: bool = False) -> Any:
+    return Field(default=None, sa_type=DateTime(timezone=True), nullable=nullable)
 
 
 def _dt(*, nullable: bool = False) -> datetime:
@@ -44,14 +60,6 @@ class Run(RunBase, table=True):
     failure_count: int = 0
     report_digest: str
     knowledge_digest: str = ""
-
-
-class RunPublic(RunBase):
-    id: int
-    ingested_at: datetime
-    counts: dict[str, int]
-    tests: int
-    failure_count: int
 
 
 class SuiteTest(SQLModel, table=True):
@@ -268,3 +276,175 @@ class RuleTotal(SQLModel, table=True):
     known_issue: int
     rule: str = ""  # "" for a manual link, as in issue_tallies
     matches: int = 0
+
+
+# --- the outbox of GitHub writes and the bot's comment records --------------------------------
+
+
+class OutboxRow(SQLModel, table=True):
+    """One planned GitHub write; `key` makes it unique, `state` says where it is."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        Index("ix_outbox_due", "state", "next_attempt_at"),
+        Index("ix_outbox_pending", "state", "id"),
+        Index("ix_outbox_target", "target", "state"),
+        Index("ix_outbox_claimed", "claimed_until"),
+        Index("ix_outbox_doubt", "doubt_since"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(unique=True, max_length=400)
+    kind: str
+    target: str
+    payload: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    state: str = "pending"
+    attempts: int = 0
+    created_at: datetime = _outbox_dt()
+    next_attempt_at: datetime = _outbox_dt()
+    claimed_until: datetime | None = _outbox_dt(nullable=True)
+    updated_at: datetime = _outbox_dt()
+    last_error: str | None = Field(default=None, sa_type=Text)
+    result_id: int | None = Field(default=None, sa_type=BigInteger)
+    # Set just before a write is sent, cleared when its outcome is known: while set, the row
+    # is in doubt and its marker is looked for before anything is written again.
+    doubt_since: datetime | None = _outbox_dt(nullable=True)
+    # Automatic retries of a dead row so far; the next one is due at next_attempt_at.
+    revivals: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+
+
+class CommentRecord(SQLModel, table=True):
+    """The bot's comment carrying a marker on an issue, and the body last written to it."""
+
+    __tablename__ = "comment_records"
+
+    issue: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    marker: str = Field(primary_key=True)
+    comment_id: int = Field(sa_type=BigInteger)
+    body: str = Field(sa_type=Text)
+    updated_at: datetime = _outbox_dt()
+
+
+# --- webhook deliveries -----------------------------------------------------------------------
+
+
+class WebhookDelivery(SQLModel, table=True):
+    """A delivery as received; `payload` is kept until it is processed."""
+
+    __tablename__ = "webhook_deliveries"
+
+    guid: str = Field(primary_key=True, max_length=100)
+    event: str = Field(max_length=100)
+    action: str = Field(default="", max_length=100)
+    status: str = Field(default="pending", max_length=20, index=True)
+    attempts: int = 0
+    outcome: str = Field(default="", max_length=2000)
+    payload: bytes | None = Field(default=None, sa_type=LargeBinary, nullable=True)
+    received_at: datetime = Field(sa_type=DateTime(timezone=True), nullable=False)
+    updated_at: datetime = Field(sa_type=DateTime(timezone=True), nullable=False)
+
+
+# --- weekly report claims ---------------------------------------------------------------------
+
+
+class WeeklyReportClaim(SQLModel, table=True):
+    """A weekly report taken on by one process: at most one row per suite and ISO week."""
+
+    __tablename__ = "weekly_report_claims"
+    __table_args__ = (UniqueConstraint("suite", "iso_week", name="uq_weekly_report_claims"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    suite: str = Field(max_length=200)
+    iso_week: str = Field(max_length=10)
+    claimed_at: datetime = Field(sa_type=DateTime(timezone=True), nullable=False)
+
+
+# --- re-judging: the record of changes and the judged knowledge -------------------------------
+
+
+class JudgementChangeRow(SQLModel, table=True):
+    """One change of a stored failure's match or classification, and why it moved."""
+
+    __tablename__ = "judgement_changes"
+    __table_args__ = (
+        Index("ix_judgement_changes_run", "run_id"),
+        Index("ix_judgement_changes_at", "at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    failure_id: int = Field(foreign_key="failures.id", ondelete="CASCADE")
+    run_id: int = Field(foreign_key="runs.id", ondelete="CASCADE")
+    suite: str
+    nodeid: str = Field(sa_type=Text)
+    before_issue: int | None = None
+    before_rule: str | None = None
+    before_classification: str
+    before_category: str
+    after_issue: int | None = None
+    after_rule: str | None = None
+    after_classification: str
+    after_category: str
+    reason: str  # knowledge, link, unlink, wrong or flaky
+    detail: str = Field(default="", sa_type=Text)
+    at: datetime = Field(sa_type=DateTime(timezone=True), nullable=False)
+
+
+class KnowledgeVersion(SQLModel, table=True):
+    """Each knowledge base digest history was judged with; the newest row is the current one."""
+
+    __tablename__ = "knowledge_versions"
+
+    id: int | None = Field(default=None, primary_key=True)
+    digest: str
+    at: datetime = Field(sa_type=DateTime(timezone=True), nullable=False)
+    changed: int = 0  # stored failures whose judgement moved when this digest was applied
+
+
+# --- run identities ---------------------------------------------------------------------------
+
+
+class RunIdentityRow(SQLModel, table=True):
+    """A stored run's content key (tests and outcomes), session start and test durations."""
+
+    __tablename__ = "run_identities"
+    __table_args__ = (
+        Index("ix_run_identities_key", "suite", "environment", "content_key", "started_at"),
+    )
+
+    run_id: int = Field(
+        foreign_key="runs.id",
+        ondelete="CASCADE",
+        primary_key=True,
+        sa_column_kwargs={"autoincrement": False},
+    )
+    suite: str
+    environment: str = ""
+    content_key: str
+    started_at: datetime = Field(sa_type=DateTime(timezone=True), nullable=False)
+    durations: list[float] = Field(sa_column=Column(JSON, nullable=False))
+
+
+def load_all_tables() -> MetaData:
+    """Return the metadata holding every table of this module (what migrations must create)."""
+    return SQLModel.metadata
+
+
+# --- a run's verdict on its commit: the check run or status last planned (migration 0007)
+
+
+class CommitVerdictRow(SQLModel, table=True):
+    """One run's verdict on its commit under one name: what was last planned, where it went."""
+
+    __tablename__ = "commit_verdicts"
+    __table_args__ = (Index("ix_commit_verdicts_sha", "sha", "name"),)
+
+    run_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    name: str = Field(sa_column=Column(String(200), primary_key=True))
+    sha: str
+    revision: int = 0
+    digest: str = ""
+    web: str | None = None
+    public_url: str | None = None
+    payload: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    check_run_id: int | None = Field(default=None, sa_type=BigInteger)
+    updated_at: datetime = Field(sa_type=DateTime(timezone=True))

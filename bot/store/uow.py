@@ -8,27 +8,28 @@ from typing import Self
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from bot.ports import (
+from bot.ports.outbox import Outbox
+from bot.ports.store import (
     ClusterRepository,
     FailureRepository,
     IssueStateRepository,
     JudgementRepository,
     LinkRepository,
-    Outbox,
     ReadModels,
     RunIdentityRepository,
     RunRepository,
-    TestStateRepository,
+    SuiteTestRepository,
     WritebackHistory,
 )
+from bot.store.clusters import SqlClusters
 from bot.store.deliveries import DeliveryRepository
 from bot.store.engine import writer
-from bot.store.history import SqlClusters, SqlSuiteTests
 from bot.store.identities import SqlRunIdentities
 from bot.store.judgements import SqlJudgements
-from bot.store.links import SqlIssueStates, SqlLinks, SqlReadModels
-from bot.store.outbox import OutboxRepository
+from bot.store.known_issues import SqlIssueStates, SqlLinks, SqlReadModels
+from bot.store.outbox_repository import OutboxRepository
 from bot.store.runs import SqlFailures, SqlRuns
+from bot.store.suite_tests import SqlSuiteTests
 from bot.store.task_checks import SqlTaskChecks
 from bot.store.verdicts import SqlVerdictHistory
 from bot.store.writeback import SqlWritebackHistory
@@ -88,7 +89,7 @@ class SqlUnitOfWork(SessionUnitOfWork):
 
     runs: RunRepository
     failures: FailureRepository
-    tests: TestStateRepository
+    tests: SuiteTestRepository
     clusters: ClusterRepository
     issues: IssueStateRepository
     links: LinkRepository
@@ -120,8 +121,3 @@ class SqlUnitOfWork(SessionUnitOfWork):
         self.identities = SqlRunIdentities(session)
         self.verdicts = SqlVerdictHistory(session)
         self.tasks = SqlTaskChecks(session)
-
-
-def unit_of_work_factory(engine: Engine, *, write: bool = True) -> Callable[[], SqlUnitOfWork]:
-    """Return a callable building a fresh unit of work on the engine."""
-    return lambda: SqlUnitOfWork(engine, write=write)

@@ -14,10 +14,18 @@ from sqlmodel import Session, col, select
 from bot.core.clusters import describe
 from bot.core.comment_policy import ClusterCandidate
 from bot.core.render_comments import IssueActivity, RunRef
-from bot.ports import WritebackHistory
+from bot.ports.store import WritebackHistory
 from bot.store.common import maybe_utc, utc
-from bot.store.outbox import DEAD, OutboxRow
-from bot.store.tables import Cluster, FailureRow, IssueTally, KnownIssueState, ManualLink, Run
+from bot.store.outbox_repository import DEAD
+from bot.store.tables import (
+    Cluster,
+    FailureRow,
+    IssueTally,
+    KnownIssueState,
+    ManualLink,
+    OutboxRow,
+    Run,
+)
 
 WINDOW_DAYS = 30
 EXCERPT_READ = 1000  # the excerpt shown is shorter still

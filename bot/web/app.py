@@ -19,7 +19,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from bot.compose import Components, build
 from bot.config import Settings, get_settings
-from bot.services.outbox import run_sender_forever
+from bot.services.outbox_sender import run_sender_forever
 from bot.services.webhooks import process_pending
 from bot.store.engine import DatabaseBusy
 from bot.store.migrate import upgrade
@@ -106,7 +106,6 @@ def _start_loops(context: Components) -> list[_Loop]:
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     context: Components = app.state.context
     await asyncio.to_thread(upgrade, context.settings.database_url)
-    await asyncio.to_thread(context.prepare)
     context.criteria  # noqa: B018  load now: a bad criteria file fails the start
     await asyncio.to_thread(context.rejudge_stored)  # the knowledge base changed: re-judge
     loops = _start_loops(context)

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Header
 
 from bot.config import Settings
-from bot.web.deps import get_settings
+from bot.web.deps import context_settings
 from bot.web.errors import ApiError
 
 CHALLENGE = {"WWW-Authenticate": 'Bearer realm="triage-bot"'}
@@ -34,7 +34,7 @@ def check_bearer(authorization: str | None, settings: Settings) -> None:
 
 
 def require_token(
-    settings: Annotated[Settings, Depends(get_settings)],
+    settings: Annotated[Settings, Depends(context_settings)],
     authorization: Annotated[str | None, Header()] = None,
 ) -> None:
     """Dependency: the request must carry `Authorization: Bearer <TRIAGE_API_TOKEN>`."""

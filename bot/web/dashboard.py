@@ -219,7 +219,7 @@ def get_dashboard(
     now = context.clock()
     settings = context.settings
     try:
-        view = dashboard(context.reports, suite=suite, now=now, settings=settings)
+        view = dashboard(context.reports, suite=suite, now=now, config=context.report_config)
     except UnknownSuiteError as exc:
         raise ApiError(404, exc.reason, exc.message) from None
     page = render(

@@ -16,8 +16,9 @@ from sqlalchemy import Engine
 from bot.compose import Components, utc_now
 from bot.config import Settings
 from bot.core.knowledge import KnowledgeBase
-from bot.ports import GitHubGateway, ReportsUowFactory
-from bot.services.webhook_ports import WebhookPorts
+from bot.ports.github import GitHubGateway
+from bot.ports.reports import ReportsUowFactory
+from bot.services.webhook_context import WebhookPorts
 from bot.store.uow import SqlUnitOfWork
 
 # The app's context is the composition root's Components; the old name stays for routers.
@@ -34,7 +35,7 @@ async def get_context(request: Request) -> Components:
 Context = Annotated[Components, Depends(get_context)]
 
 
-async def get_settings(context: Context) -> Settings:
+async def context_settings(context: Context) -> Settings:
     """Return the app's settings."""
     return context.settings
 

@@ -17,7 +17,7 @@ from bot.core.gate import GateStatus
 from bot.core.objective import Objective
 from bot.services.objective import objective_of
 from bot.services.verdict import judge_stored_run
-from bot.store.outbox import OutboxRepository
+from bot.store.outbox_repository import OutboxRepository
 from bot.store.reports import MetricsSnapshot, SqlReportRepository, metrics_snapshot
 from bot.web.telemetry import Telemetry
 
@@ -68,7 +68,7 @@ class DatabaseCollector(Collector):
             in_doubt = OutboxRepository(session).in_doubt()
             reports = SqlReportRepository(session)
             objectives = [
-                (s, objective_of(reports, suite=s, at=now, settings=context.settings))
+                (s, objective_of(reports, suite=s, at=now, config=context.report_config))
                 for s in sorted(snap.runs_by_suite)
             ]
         with context.uow(write=False) as uow:  # a deploy dashboard's gate: one run per suite

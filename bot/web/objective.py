@@ -120,7 +120,7 @@ def get_objective(
     """Answer the streak, last regression, clean window, coverage and reset history."""
     when = parse_at(at, context.clock())
     try:
-        obj = objective(context.reports, suite=suite, at=when, settings=context.settings)
+        obj = objective(context.reports, suite=suite, at=when, config=context.report_config)
     except UnknownSuiteError as exc:
         raise ApiError(404, exc.reason, exc.message) from None
     return objective_out(obj)
@@ -188,9 +188,9 @@ def get_criteria(
 ) -> CriteriaOut:
     """Answer each criterion's verdict (met, not met, no data) and its evidence."""
     now = context.clock()
-    settings = context.settings
+    config = context.report_config
     try:
-        chosen = IsoWeek.parse(week) if week else last_complete_week(now, report_tz(settings))
+        chosen = IsoWeek.parse(week) if week else last_complete_week(now, report_tz(config))
     except TriageError as exc:
         raise ApiError(422, exc.reason, exc.message) from None
     try:
@@ -199,7 +199,7 @@ def get_criteria(
             suite=suite,
             week=chosen,
             now=now,
-            settings=settings,
+            config=config,
             criteria=context.criteria,
         )
     except UnknownSuiteError as exc:

@@ -14,7 +14,7 @@ from bot.cli import app
 from bot.core.intents import PostComment, SetIssueState
 from bot.store.engine import make_engine
 from bot.store.migrate import upgrade
-from bot.store.outbox import OutboxRepository
+from bot.store.outbox_repository import OutboxRepository
 
 T0 = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
 BODY = "Seen again in staging-e2e: 3 failures\n\n| test | run |\n| --- | --- |\n| test_pay | 42 |"

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from bot.core.classify import (
+    FailureVerdict,
     FlakyPolicy,
     Prior,
-    Verdict,
     classify,
     count_flips,
     is_regression,
@@ -79,9 +79,13 @@ def test_regressions_are_new_or_recurred_infrastructure() -> None:
     assert not is_regression(Classification.FLAKY, infra)
 
 
-def _verdict(nodeid: str, classification: Classification, issue: int | None = None) -> Verdict:
+def _verdict(
+    nodeid: str, classification: Classification, issue: int | None = None
+) -> FailureVerdict:
     category = Category.INFRASTRUCTURE if nodeid.endswith("infra") else Category.PRODUCT
-    return Verdict(nodeid, "setup", "error", "E", "f" * 16, issue, None, classification, category)
+    return FailureVerdict(
+        nodeid, "setup", "error", "E", "f" * 16, issue, None, classification, category
+    )
 
 
 def test_summary_counts_and_regressions() -> None:

@@ -8,7 +8,7 @@ import time
 from datetime import UTC, datetime
 
 from bot.core.intents import PostComment
-from bot.services.outbox import OutboxSender, SenderConfig
+from bot.services.outbox_sender import OutboxSender, SenderConfig
 from bot.store.outbox_queue import SqlOutboxQueue
 from tests.github.conftest import gateway_for
 from tests.github.outbox_helpers import enqueue, outbox_engine

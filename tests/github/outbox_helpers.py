@@ -7,14 +7,17 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Engine
-from sqlmodel import Session, SQLModel, col, select
+from sqlmodel import Session, col, select
 
 from bot.core.intents import Intent
-from bot.ports import GitHubGateway, OutboxItem
-from bot.services.outbox import OutboxSender, SenderConfig
+from bot.ports.github import GitHubGateway
+from bot.ports.outbox import OutboxItem
+from bot.services.outbox_sender import OutboxSender, SenderConfig
 from bot.store.engine import make_engine
-from bot.store.outbox import CommentRecord, OutboxRepository, OutboxRow
+from bot.store.migrate import upgrade
 from bot.store.outbox_queue import SqlOutboxQueue
+from bot.store.outbox_repository import OutboxRepository
+from bot.store.tables import OutboxRow
 
 
 @dataclass
@@ -36,11 +39,9 @@ class FakeClock:
 
 
 def outbox_engine(url: str) -> Engine:
-    """Return an engine on a fresh database holding the outbox tables."""
-    engine = make_engine(url)
-    tables = [OutboxRow.__table__, CommentRecord.__table__]  # type: ignore[attr-defined]
-    SQLModel.metadata.create_all(engine, tables=tables)
-    return engine
+    """Return an engine on a fresh database, migrated as the service does."""
+    upgrade(url)
+    return make_engine(url)
 
 
 def enqueue(engine: Engine, intents: Sequence[Intent], now: datetime) -> int:

@@ -10,7 +10,7 @@ from bot.core.errors import TriageError
 from bot.github.dryrun import DryRunGateway
 from bot.github.factory import GatewayFactory
 from bot.github.gateway import PyGithubGateway, make_gateway
-from bot.ports import GitHubError
+from bot.ports.github import GitHubError
 from tests.github.fake_state import app_private_key
 from tests.github_server import TOKEN, GitHubState
 

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from bot.cli.outbox import register
 from bot.core.intents import PostComment, UpsertComment
 from bot.store.engine import make_engine
-from bot.store.outbox import ensure_outbox_tables
+from bot.store.migrate import upgrade
 from tests.github.outbox_helpers import enqueue
 from tests.github_server import TOKEN, GitHubState
 
@@ -37,8 +37,8 @@ def env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, github: GitHubState) ->
 
 
 def _plan(url: str) -> None:
+    upgrade(url)
     engine = make_engine(url)
-    ensure_outbox_tables(engine)
     now = datetime.now(UTC)
     enqueue(
         engine, [PostComment(1, "hello", "k1"), UpsertComment(2, "occurrences", "s", "k2")], now

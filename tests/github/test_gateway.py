@@ -9,7 +9,7 @@ import pytest
 
 from bot.core.errors import TriageError
 from bot.github.gateway import PyGithubGateway
-from bot.ports import GitHubError
+from bot.ports.github import GitHubError
 from tests.github_server import TOKEN, Fault, GitHubState
 
 

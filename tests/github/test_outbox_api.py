@@ -11,7 +11,7 @@ from sqlalchemy import create_engine
 from sqlmodel import Session
 
 from bot.core.intents import PostComment
-from bot.store.outbox import OutboxRepository
+from bot.store.outbox_repository import OutboxRepository
 from bot.web.app import create_app
 from tests.web.conftest import auth, make_settings, serving
 

@@ -9,8 +9,8 @@ from sqlmodel import Session, select
 from bot.core.intents import PostComment
 from bot.store.engine import make_engine
 from bot.store.migrate import upgrade
-from bot.store.outbox import OutboxRow
 from bot.store.outbox_queue import SqlOutboxQueue
+from bot.store.tables import OutboxRow
 from tests.github.outbox_helpers import enqueue
 
 NOW = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)

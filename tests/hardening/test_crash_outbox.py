@@ -17,7 +17,7 @@ from sqlmodel import Session
 
 from bot.core.intents import PostComment, UpsertComment, marker
 from bot.store.migrate import upgrade
-from bot.store.outbox import OutboxRepository, ensure_outbox_tables
+from bot.store.outbox_repository import OutboxRepository
 from tests.github_server import TOKEN, Fault, GitHubState, running_github
 from tests.hardening.conftest import StartService
 
@@ -43,7 +43,6 @@ def _enqueue(url: str) -> None:
     upgrade(url)
     engine = create_engine(url)
     try:
-        ensure_outbox_tables(engine)
         with Session(engine) as session:
             OutboxRepository(session).enqueue([*POSTS, UPSERT], now=datetime.now(UTC))
             session.commit()

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
 from sqlalchemy import Engine
 
 from bot.core.model import Failure, Outcome, Phase
 from bot.services.backtest import backtest
+from bot.services.corrections import link
 from bot.services.ingest import ingest_run
-from bot.services.links import link
 from bot.services.run_meta import RunMeta
 from bot.store.uow import SqlUnitOfWork
-from tests.store.helpers import REDIS_DOWN, day, engine_for, failure, knowledge, make_run
+from tests.store.helpers import REDIS_DOWN, day, failure, knowledge, make_run
 
 # v2: the cart rule no longer matches, and "expected 200, got 500" becomes issue #555.
 V2_CART = """
@@ -34,12 +31,6 @@ category = "product"
 id = "status-500"
 message = 'expected 200, got 500'
 """
-
-
-@pytest.fixture
-def engine(database_url: str) -> Iterator[Engine]:
-    with engine_for(database_url) as engine:
-        yield engine
 
 
 def test_backtest_lists_new_lost_and_changed_matches(engine: Engine) -> None:

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
 from sqlalchemy import Engine
 
 from bot.core.model import Failure, Phase
+from bot.services.corrections import set_issue_state
 from bot.services.ingest import IngestResult, ingest_run
-from bot.services.links import set_issue_state
 from bot.services.queries import get_run, known_issues, list_runs
 from bot.services.run_meta import RunMeta
 from bot.store.uow import SqlUnitOfWork
-from tests.store.helpers import REDIS_DOWN, day, engine_for, failure, knowledge, make_run
+from tests.store.helpers import REDIS_DOWN, day, failure, knowledge, make_run
 
 KB = knowledge()
 SUITE = RunMeta(suite="staging", environment="staging")
@@ -70,12 +67,6 @@ SCENARIO: dict[int, tuple[list[Failure], list[str], dict[str, str]]] = {
     35: ([failure(CHAT, message="expected 200, got 500")], [], {CHAT: "new"}),
 }
 REGRESSIONS = {10: [REDIS], 11: [REDIS], 14: [BROKEN], 21: [DNS]}
-
-
-@pytest.fixture
-def engine(database_url: str) -> Iterator[Engine]:
-    with engine_for(database_url) as engine:
-        yield engine
 
 
 def _ingest(engine: Engine, n: int) -> IngestResult:

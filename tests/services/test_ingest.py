@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import TypeVar
@@ -14,22 +13,16 @@ from sqlmodel import Session, SQLModel, select
 from bot.core.classify import FlakyPolicy
 from bot.core.errors import TriageError
 from bot.core.model import Phase, TestRun
+from bot.services.corrections import link, set_issue_state
 from bot.services.ingest import IngestOptions, IngestResult, ingest_run
-from bot.services.links import link, set_issue_state
 from bot.services.run_meta import RunMeta
 from bot.store.tables import Cluster, FailureRow, Run, SuiteTest
 from bot.store.uow import SqlUnitOfWork
-from tests.store.helpers import PG_DOWN, REDIS_DOWN, day, engine_for, failure, knowledge, make_run
+from tests.store.helpers import PG_DOWN, REDIS_DOWN, day, failure, knowledge, make_run
 
 KB = knowledge()
 M = TypeVar("M", bound=SQLModel)
 META = RunMeta(suite="e2e", environment="staging", branch="main", commit="abc123")
-
-
-@pytest.fixture
-def engine(database_url: str) -> Iterator[Engine]:
-    with engine_for(database_url) as engine:
-        yield engine
 
 
 def ingest(

@@ -3,25 +3,17 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 
-import pytest
 from sqlalchemy import Engine, func, select
 
 from bot.services.ingest import IngestResult, ingest_run
 from bot.services.run_meta import RunMeta
 from bot.store.tables import FailureRow, Run
 from bot.store.uow import SqlUnitOfWork
-from tests.store.helpers import day, engine_for, failure, knowledge, make_run
+from tests.store.helpers import day, failure, knowledge, make_run
 
 KB = knowledge()
 WORKERS = 6
-
-
-@pytest.fixture
-def engine(database_url: str) -> Iterator[Engine]:
-    with engine_for(database_url) as engine:
-        yield engine
 
 
 def _race(engine: Engine, digests: list[str]) -> list[IngestResult]:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from bot.services.corrections import record_wrong_match, set_issue_state
 from bot.services.ingest import ingest_run
-from bot.services.links import record_wrong_match, set_issue_state
 from bot.services.queries import known_issues, list_clusters, list_runs
 from tests.fakes import FakeStore, FakeUnitOfWork
 from tests.services.test_history_scenario import (

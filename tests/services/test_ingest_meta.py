@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
@@ -15,16 +14,10 @@ from bot.services.ingest import ingest_run
 from bot.services.run_meta import RunMeta
 from bot.store.tables import Run
 from bot.store.uow import SqlUnitOfWork
-from tests.store.helpers import day, engine_for, knowledge, make_run
+from tests.store.helpers import day, knowledge, make_run
 
 KB = knowledge()
 META = RunMeta(suite="e2e", branch="main", commit="abc", ci_url="https://ci.test/1")
-
-
-@pytest.fixture
-def engine(database_url: str) -> Iterator[Engine]:
-    with engine_for(database_url) as engine:
-        yield engine
 
 
 def _ingest(engine: Engine, meta: RunMeta, *, created: datetime | None = None) -> None:

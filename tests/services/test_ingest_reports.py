@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import gzip
 import json
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import timedelta
 
@@ -17,7 +16,7 @@ from bot.services.ingest import IngestOptions, IngestResult, ingest_report
 from bot.services.run_meta import RunMeta
 from bot.store.uow import SqlUnitOfWork
 from tests.core.report_helpers import run_pytest_reports
-from tests.store.helpers import day, engine_for, knowledge
+from tests.store.helpers import day, knowledge
 
 SUITE = """
     import pytest
@@ -44,9 +43,9 @@ META = RunMeta(suite="e2e")
 
 
 @pytest.fixture
-def engine(sqlite_url: str) -> Iterator[Engine]:
-    with engine_for(sqlite_url) as engine:
-        yield engine
+def database_url(sqlite_url: str) -> str:
+    """These tests run on SQLite only."""
+    return sqlite_url
 
 
 def ingest(engine: Engine, data: bytes, n: int = 0, **options: int) -> IngestResult:

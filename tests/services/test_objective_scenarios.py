@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from bot.config import Settings
+from bot.configs import report_config
 from bot.core.criteria import load_criteria
 from bot.core.weekly import IsoWeek
 from bot.services.objective import UnknownSuiteError, objective
@@ -18,6 +19,7 @@ from tests.services.objective_history import SCENARIOS, fresh_engine, load_scena
 
 NAMES = sorted(p.stem for p in SCENARIOS.glob("*.toml"))
 SETTINGS = Settings(_env_file=None)  # type: ignore[call-arg]
+CONFIG = report_config(SETTINGS)
 
 
 @pytest.fixture(params=NAMES)
@@ -33,7 +35,7 @@ def test_objective_streak_and_resets(scenario: Any) -> None:
     data, uow = scenario
     for expected in data["objective"]:
         at = datetime.fromisoformat(expected["at"])
-        got = objective(uow, suite=data["suite"], at=at, settings=SETTINGS)
+        got = objective(uow, suite=data["suite"], at=at, config=CONFIG)
         assert got.streak_days == expected["streak_days"], expected["at"]
         assert got.window_clean is expected["window_clean"], expected["at"]
         assert got.coverage == pytest.approx(expected["coverage"], abs=1e-4), expected["at"]
@@ -41,7 +43,7 @@ def test_objective_streak_and_resets(scenario: Any) -> None:
         last = got.last_regression.nodeid if got.last_regression else ""
         assert last == expected["last_regression"], expected["at"]
     latest = max(datetime.fromisoformat(e["at"]) for e in data["objective"])
-    final = objective(uow, suite=data["suite"], at=latest, settings=SETTINGS)
+    final = objective(uow, suite=data["suite"], at=latest, config=CONFIG)
     resets = [(r.at.isoformat(), r.nodeid, r.streak_before_days) for r in final.resets]
     want = [
         (datetime.fromisoformat(r["at"]).isoformat(), r["nodeid"], r["streak_before_days"])
@@ -61,7 +63,7 @@ def test_weekly_criteria(scenario: Any) -> None:
                 suite=data["suite"],
                 week=IsoWeek.parse(week),
                 now=now,
-                settings=SETTINGS,
+                config=CONFIG,
                 criteria=criteria,
             )
         measured = [v for v in report.verdicts if v.criterion.kind != "task"]
@@ -80,5 +82,5 @@ def test_unknown_suite(scenario: Any) -> None:
             uow,
             suite="nope",
             at=datetime.fromisoformat("2026-11-16T00:00:00+00:00"),
-            settings=SETTINGS,
+            config=CONFIG,
         )

@@ -11,11 +11,11 @@ from sqlalchemy import Engine
 
 from bot.core.intents import PostComment, SetIssueState, UpsertComment, marker
 from bot.github.gateway import PyGithubGateway
-from bot.ports import OutboxItem
-from bot.services.outbox import run_sender_forever
+from bot.ports.outbox import OutboxItem
+from bot.services.outbox_sender import run_sender_forever
 from bot.store.outbox_queue import SqlOutboxQueue
 from tests.github.conftest import gateway_for
-from tests.github.outbox_helpers import FakeClock, enqueue, outbox_engine, rows, sender
+from tests.github.outbox_helpers import FakeClock, enqueue, rows, sender
 from tests.github_server import Fault, GitHubState, assert_rest_contract, running_github
 
 
@@ -34,13 +34,6 @@ def gateway(github: GitHubState) -> Iterator[PyGithubGateway]:
     gw = gateway_for(github, timeout=1)
     yield gw
     gw.close()
-
-
-@pytest.fixture
-def engine(database_url: str) -> Iterator[Engine]:
-    eng = outbox_engine(database_url)
-    yield eng
-    eng.dispose()
 
 
 @pytest.fixture

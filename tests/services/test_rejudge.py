@@ -6,17 +6,15 @@ objective, criteria, dashboard and API read), the clusters and the recorded chan
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
 from sqlalchemy import Engine
 
 from bot.config import Settings
+from bot.configs import report_config
 from bot.core.classify import FlakyPolicy, is_regression
 from bot.core.model import Phase
 from bot.core.signature import fingerprint
 from bot.core.webhook import LinkCommand, StatusCommand, UnlinkCommand, WrongCommand
-from bot.ports import FailureRecord
+from bot.ports.store import FailureRecord
 from bot.services.ingest import IngestOptions, ingest_run
 from bot.services.objective import objective
 from bot.services.rejudge import rejudge_knowledge
@@ -24,7 +22,7 @@ from bot.services.run_meta import RunMeta
 from bot.services.webhook_commands import run_command
 from bot.store.reports import uow_factory
 from bot.store.uow import SqlUnitOfWork
-from tests.store.helpers import REDIS_DOWN, day, engine_for, failure, knowledge, make_run
+from tests.store.helpers import REDIS_DOWN, day, failure, knowledge, make_run
 
 META = RunMeta(suite="e2e")
 AUTH_DOWN = failure("t::login", phase=Phase.SETUP, exception="app.AuthError", message="401")
@@ -38,12 +36,6 @@ id = "auth-error"
 exception = "app.AuthError"
 """
 KNOWN = {1029: "Redis connection failures", 700: "Cart total is off by one"}
-
-
-@pytest.fixture
-def engine(database_url: str) -> Iterator[Engine]:
-    with engine_for(database_url) as engine:
-        yield engine
 
 
 def _ingest(engine: Engine, days: dict[int, list[str] | list[object]], kb: object = None) -> None:
@@ -71,7 +63,7 @@ def _regressions(engine: Engine) -> int:
 def _resets(engine: Engine, at: int) -> list[str]:
     """The objective's streak resets, as the API and dashboard compute them."""
     settings = Settings(_env_file=None, database_url="sqlite://")  # type: ignore[call-arg]
-    found = objective(uow_factory(engine), suite="e2e", at=day(at), settings=settings)
+    found = objective(uow_factory(engine), suite="e2e", at=day(at), config=report_config(settings))
     return [r.nodeid for r in found.resets]
 
 

@@ -3,25 +3,13 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
-import pytest
 from sqlalchemy import Engine
 
 from bot.store.deliveries import EngineDeliveryStore
-from bot.store.engine import make_engine
-from bot.store.migrate import upgrade
 
 T0 = datetime(2026, 11, 20, 9, tzinfo=UTC)
-
-
-@pytest.fixture
-def engine(database_url: str) -> Iterator[Engine]:
-    upgrade(database_url)
-    made = make_engine(database_url)
-    yield made
-    made.dispose()
 
 
 def test_a_guid_is_stored_once(engine: Engine) -> None:

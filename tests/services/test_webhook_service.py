@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import json
 import zipfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
@@ -16,9 +16,9 @@ from sqlmodel import select
 from bot.config import DEFAULT_KNOWLEDGE_DIR
 from bot.core.knowledge import load_knowledge
 from bot.core.webhook import StatusCommand, WebhookError, parse_event
-from bot.ports import ArtifactInfo, CommentRef, GitHubError, GitHubGateway
+from bot.ports.github import ArtifactInfo, CommentRef, GitHubError, GitHubGateway
 from bot.services.ingest import IngestOptions
-from bot.services.webhook_ports import WebhookConfig, WebhookPorts
+from bot.services.webhook_context import WebhookConfig, WebhookPorts
 from bot.services.webhook_registry import registry
 from bot.services.webhooks import (
     Delivery,
@@ -29,10 +29,8 @@ from bot.services.webhooks import (
     receive,
     wants,
 )
-from bot.store.deliveries import EngineDeliveryStore, WebhookDelivery
-from bot.store.engine import make_engine
-from bot.store.migrate import upgrade
-from bot.store.outbox import OutboxRow
+from bot.store.deliveries import EngineDeliveryStore
+from bot.store.tables import OutboxRow, WebhookDelivery
 from bot.store.uow import SqlUnitOfWork
 
 NOW = datetime(2026, 11, 20, 9, tzinfo=UTC)
@@ -92,11 +90,9 @@ class Gateway:
 
 
 @pytest.fixture
-def engine(sqlite_url: str) -> Iterator[Engine]:
-    upgrade(sqlite_url)
-    made = make_engine(sqlite_url)
-    yield made
-    made.dispose()
+def database_url(sqlite_url: str) -> str:
+    """These tests run on SQLite only."""
+    return sqlite_url
 
 
 @dataclass

@@ -11,12 +11,10 @@ from sqlmodel import Session
 
 from bot.core.comment_policy import PolicyConfig
 from bot.core.intents import marker
-from bot.ports import IssueState
+from bot.ports.store import IssueState
 from bot.services.writeback import plan_after_ingest, plan_lifecycle
-from bot.store.engine import make_engine
-from bot.store.links import SqlIssueStates
-from bot.store.migrate import upgrade
-from bot.store.outbox import OutboxRepository
+from bot.store.known_issues import SqlIssueStates
+from bot.store.outbox_repository import OutboxRepository
 from bot.store.tables import Cluster, FailureRow, KnownIssueState, ManualLink, Run
 from bot.store.writeback import SqlWritebackHistory
 from tests.github.conftest import gateway_for
@@ -24,14 +22,6 @@ from tests.github.outbox_helpers import FakeClock, sender
 from tests.github_server import GitHubState, assert_rest_contract, running_github
 
 START = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def engine(database_url: str) -> Iterator[Engine]:
-    upgrade(database_url)  # the schema as the service builds it, triggers included
-    eng = make_engine(database_url)
-    yield eng
-    eng.dispose()
 
 
 @pytest.fixture

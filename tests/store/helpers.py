@@ -11,8 +11,8 @@ from sqlalchemy import Engine
 from bot.core.knowledge import KnowledgeBase, parse_knowledge
 from bot.core.model import Failure, Outcome, Phase, ReportFormat, TestResult, TestRun
 from bot.store.engine import make_engine
-from bot.store.metadata import load_all_tables
 from bot.store.migrate import upgrade
+from bot.store.tables import load_all_tables
 from bot.store.uow import SqlUnitOfWork
 
 # Import every table module now: pytester restores sys.modules after each test, and a module

@@ -2,27 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from sqlalchemy import Engine
 
 from bot.core.errors import TriageError
 from bot.core.model import Phase
+from bot.services.corrections import link, record_wrong_match, set_issue_state, unlink
 from bot.services.ingest import ingest_run
-from bot.services.links import link, record_wrong_match, set_issue_state, unlink
 from bot.services.queries import get_run, known_issues, list_clusters, list_runs
 from bot.services.run_meta import RunMeta
 from bot.store.uow import SqlUnitOfWork
-from tests.store.helpers import REDIS_DOWN, day, engine_for, failure, knowledge, make_run
+from tests.store.helpers import REDIS_DOWN, day, failure, knowledge, make_run
 
 KB = knowledge()
-
-
-@pytest.fixture
-def engine(database_url: str) -> Iterator[Engine]:
-    with engine_for(database_url) as engine:
-        yield engine
 
 
 def _ingest(engine: Engine, n: int, *failures_: object) -> int:

@@ -13,9 +13,9 @@ from sqlmodel import Session
 
 from bot.core.errors import TriageError
 from bot.store.engine import make_engine
-from bot.store.metadata import load_all_tables
 from bot.store.migrate import MIGRATIONS, alembic_config, autogenerate, schema_diff, upgrade
-from bot.store.outbox import OutboxRepository
+from bot.store.outbox_repository import OutboxRepository
+from bot.store.tables import load_all_tables
 from bot.store.uow import SqlUnitOfWork
 
 

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, text
 
-from bot.ports import FailureRecord, JudgementChange, NewRun
+from bot.ports.store import FailureRecord, JudgementChange, NewRun
 from bot.store.engine import make_engine
 from bot.store.migrate import upgrade
 from bot.store.uow import SqlUnitOfWork

@@ -6,13 +6,13 @@ from datetime import UTC, datetime
 
 from pydantic import SecretStr
 from sqlalchemy import Engine
-from sqlmodel import Session, SQLModel
+from sqlmodel import Session
 
-from bot.ports import IssueState
+from bot.ports.store import IssueState
 from bot.services.issue_sync import EPOCH, refresh_issue_states
 from bot.store.engine import make_engine
-from bot.store.links import SqlIssueStates
-from bot.store.metadata import load_all_tables
+from bot.store.known_issues import SqlIssueStates
+from bot.store.migrate import upgrade
 from bot.store.uow import SqlUnitOfWork
 from bot.web.app import create_app
 from tests.github.conftest import gateway_for
@@ -24,10 +24,8 @@ CLOSED = "2026-11-18T10:00:00Z"
 
 
 def _engine(url: str) -> Engine:
-    engine = make_engine(url)
-    load_all_tables()
-    SQLModel.metadata.create_all(engine)
-    return engine
+    upgrade(url)
+    return make_engine(url)
 
 
 def _states(engine: Engine) -> dict[int, tuple[str, str, datetime]]:

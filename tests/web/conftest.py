@@ -22,7 +22,7 @@ from pydantic import SecretStr
 from sqlalchemy import create_engine, func, select
 
 from bot.config import Settings
-from bot.store.deliveries import WebhookDelivery
+from bot.store.tables import WebhookDelivery
 from bot.web.app import create_app
 from tests.github_server import TOKEN, GitHubState, running_github
 

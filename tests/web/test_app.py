@@ -15,8 +15,9 @@ from sqlalchemy import create_engine
 
 from bot.config import Settings
 from bot.core.errors import KnowledgeError
-from bot.store.deliveries import EngineDeliveryStore, WebhookDelivery
+from bot.store.deliveries import EngineDeliveryStore
 from bot.store.migrate import upgrade
+from bot.store.tables import WebhookDelivery
 from bot.web.app import create_app
 from bot.web.deps import get_webhook_ports
 from tests.web.conftest import (

@@ -11,9 +11,8 @@ from sqlalchemy import insert
 from sqlmodel import SQLModel
 
 from bot.store.engine import make_engine
-from bot.store.metadata import load_all_tables
 from bot.store.migrate import upgrade
-from bot.store.reports import ensure_claims_table
+from bot.store.tables import load_all_tables
 from bot.web.app import create_app
 from tests.services.objective_history import load_scenario, seed
 from tests.web.conftest import make_settings, serving
@@ -27,7 +26,6 @@ def seeded(database_url: str) -> None:
     upgrade(database_url)
     engine = make_engine(database_url)
     load_all_tables()
-    ensure_claims_table(engine)
     seed(engine, load_scenario("six_weeks"))
     row = {
         "run_id": 1, "suite": "staging", "environment": "", "started_at": NOW.replace(day=15),

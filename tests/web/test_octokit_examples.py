@@ -17,9 +17,9 @@ from sqlalchemy import select
 
 from bot.config import Settings
 from bot.core.webhook import WebhookError, parse_event
-from bot.services.webhook_ports import WebhookConfig
+from bot.services.webhook_context import WebhookConfig
 from bot.services.webhooks import wants
-from bot.store.deliveries import WebhookDelivery
+from bot.store.tables import WebhookDelivery
 from tests.web.conftest import PAYLOADS, Db, wait_for
 from tests.web.webhook_support import send
 

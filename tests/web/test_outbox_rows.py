@@ -13,8 +13,9 @@ from sqlmodel import Session, col
 
 from bot.core.intents import CreateIssue, PostComment, SetIssueState, UpsertComment
 from bot.store.engine import make_engine
-from bot.store.outbox import OutboxRepository, OutboxRow
 from bot.store.outbox_queue import SqlOutboxQueue
+from bot.store.outbox_repository import OutboxRepository
+from bot.store.tables import OutboxRow
 from bot.web.app import create_app
 from tests.web.conftest import auth, make_settings, serving, wait_for
 

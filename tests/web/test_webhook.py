@@ -12,8 +12,7 @@ import pytest
 from fastapi import FastAPI
 
 from bot.config import Settings
-from bot.store.deliveries import WebhookDelivery
-from bot.store.tables import FailureRow, KnownIssueState, Run
+from bot.store.tables import FailureRow, KnownIssueState, Run, WebhookDelivery
 from bot.web.app import create_app
 from tests.github_server import Fault, GitHubState
 from tests.web.conftest import Db, make_settings, serving, signed, wait_for

@@ -8,7 +8,7 @@ import pytest
 from pydantic import SecretStr
 
 from bot.config import Settings
-from bot.store.outbox import OutboxRow
+from bot.store.tables import OutboxRow
 from bot.web.app import create_app
 from tests.github.fake_state import app_private_key
 from tests.github_server import GitHubState, assert_rest_contract

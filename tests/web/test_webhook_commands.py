@@ -8,8 +8,7 @@ import httpx
 import pytest
 
 from bot.config import Settings
-from bot.store.outbox import OutboxRow
-from bot.store.tables import ManualLink, WrongMatch
+from bot.store.tables import ManualLink, OutboxRow, WrongMatch
 from tests.github_server import GitHubState
 from tests.web.conftest import Db, wait_for
 from tests.web.webhook_support import (

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from alembic import context
 
-from bot.store.metadata import load_all_tables
 from bot.store.migrate import include_object
+from bot.store.tables import load_all_tables
 
 target_metadata = load_all_tables()
 

@@ -13,7 +13,7 @@ from urllib.parse import quote, urlencode
 from fastapi.responses import HTMLResponse
 
 from bot.config import Settings
-from bot.ports import FailureRecord
+from bot.ports.store import FailureRecord
 
 WEB = Path(__file__).resolve().parent.parent
 

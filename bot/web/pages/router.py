@@ -62,7 +62,7 @@ def issue(context: Context, number: Annotated[int, Path(ge=1, le=2**31 - 1)]) ->
             number=number,
             now=context.clock(),
             days=settings.objective_days,
-            tz=report_tz(settings),
+            tz=report_tz(context.report_config),
         )
     return render_issue(view, settings)
 
@@ -94,20 +94,20 @@ def criteria(
     week: Annotated[str | None, Query(pattern=r"^\d{4}-W\d{2}$")] = None,
 ) -> HTMLResponse:
     """Render the week's success criteria of a suite (the first suite by default)."""
-    now, settings = context.clock(), context.settings
+    now, config = context.clock(), context.report_config
     try:
-        chosen = IsoWeek.parse(week) if week else last_complete_week(now, report_tz(settings))
+        chosen = IsoWeek.parse(week) if week else last_complete_week(now, report_tz(config))
     except TriageError as exc:
         raise ApiError(422, exc.reason, exc.message) from None
     with context.reports() as tx:
         suites = tx.reports.suites()
     name = suite or (suites[0] if suites else None)
-    current = IsoWeek.of(now.astimezone(report_tz(settings)).date())
+    current = IsoWeek.of(now.astimezone(report_tz(config)).date())
     if name is None:
         return render_criteria(suites, None, chosen, current, [])
     try:
         verdicts = judge_week(
-            context.reports, suite=name, week=chosen, now=now, settings=settings,
+            context.reports, suite=name, week=chosen, now=now, config=config,
             criteria=context.criteria,
         )  # fmt: skip
     except UnknownSuiteError as exc:

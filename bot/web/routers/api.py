@@ -10,7 +10,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, Field
 
-from bot.ports import FailureRecord, RunRecord
+from bot.ports.store import FailureRecord, RunRecord
 from bot.services import queries
 from bot.store.uow import SqlUnitOfWork
 from bot.web.deps import AppContext, Context

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
-from bot.ports import JudgementChange
+from bot.ports.store import JudgementChange
 from bot.web.deps import Context
 from bot.web.errors import error_responses
 

@@ -151,7 +151,7 @@ def get_suite_status(
     """Return the newest run's verdict (by its own start time) and the objective."""
     try:
         goal = objective(
-            context.reports, suite=suite, at=context.clock(), settings=context.settings
+            context.reports, suite=suite, at=context.clock(), config=context.report_config
         )
     except UnknownSuiteError as exc:
         raise ApiError(404, exc.reason, exc.message) from None

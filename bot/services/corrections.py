@@ -9,9 +9,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.core.errors import TriageError
+from bot.core.knowledge import KnowledgeBase
 from bot.core.model import Category, Failure, Match, Outcome
 from bot.core.signature import fingerprint
-from bot.ports import IssueState, Knowledge, ManualLinkRecord, UnitOfWork
+from bot.ports.store import IssueState, ManualLinkRecord, UnitOfWork
 
 FINGERPRINT = re.compile(r"[0-9a-f]{16}")
 MAX_PATTERN = 500
@@ -35,7 +36,7 @@ class WrongMatchOutcome:
 
 
 def match_failures(
-    kb: Knowledge, links: Sequence[ManualLinkRecord], failures: Sequence[Failure]
+    kb: KnowledgeBase, links: Sequence[ManualLinkRecord], failures: Sequence[Failure]
 ) -> list[Match | None]:
     """Match each failure: manual links (fingerprint, then node id glob) first, then the rules."""
     by_print = {lk.pattern: lk for lk in links if lk.kind == "fingerprint"}

@@ -10,7 +10,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
-from bot.ports import IssueState, IssueStats, ManualLinkRecord, RuleStats
+from bot.ports.store import IssueState, IssueStats, ManualLinkRecord, RuleStats
 from bot.store.common import maybe_utc, upsert, utc
 from bot.store.tables import (
     FailureRow,

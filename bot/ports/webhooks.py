@@ -1,37 +1,14 @@
-"""What the webhook service needs from the edges: deliveries in the unit of work, GitHub, config."""
+"""Webhook ports: the deliveries table, written in the unit of work's transaction."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
-from bot.core.artifacts import Limits
-from bot.core.comment_policy import PolicyConfig
-from bot.core.knowledge import KnowledgeBase
-from bot.ports import GitHubGateway, Latency, TaskCheckRepository, UnitOfWork
-from bot.services.ingest import IngestOptions
+from bot.ports.reports import TaskCheckRepository
+from bot.ports.store import UnitOfWork
 
-WRITE_ROLES = frozenset({"admin", "maintain", "write"})
 PENDING, PROCESSING, DONE, FAILED, IGNORED = "pending", "processing", "done", "failed", "ignored"
-
-
-@dataclass(frozen=True, slots=True)
-class WebhookConfig:
-    """The settings the webhook service reads."""
-
-    workflow_names: tuple[str, ...]
-    bot_login: str | None = None
-    environment: str = "staging"
-    artifact_max_bytes: int = 200 * 1024 * 1024
-    limits: Limits = field(default_factory=Limits)
-    max_attempts: int = 5
-    # `/triage link` asks for --confirm past this many stored failures.
-    link_confirm_threshold: int = 200
-    # The tracking issue, whose task list the task criteria (id -> phrase) are read from.
-    tracking_issue: int | None = None
-    task_phrases: tuple[tuple[str, str], ...] = ()
 
 
 class ClaimedDelivery(Protocol):
@@ -116,24 +93,3 @@ class DeliveryUnitOfWork(UnitOfWork, Protocol):
 
     @property
     def tasks(self) -> TaskCheckRepository: ...
-
-
-@dataclass(frozen=True, slots=True)
-class WebhookPorts:
-    """Everything a delivery's handler may use, built at the composition root."""
-
-    uow: Callable[[], DeliveryUnitOfWork]
-    # The gateway acting as the delivery's App installation (None: the process-wide one).
-    github: Callable[[int | None], GitHubGateway]
-    kb: KnowledgeBase
-    config: WebhookConfig
-    ingest_options: IngestOptions = field(default_factory=IngestOptions)
-    policy: PolicyConfig = field(default_factory=PolicyConfig)
-    latency: Latency | None = None  # from a delivery's receipt to its outcome
-    # Stores a delivery that needs no other write (ignored, failed, claimed for later) without
-    # building a unit of work; None: through `uow`.
-    recorder: DeliveryRecorder | None = None
-
-    def known(self) -> dict[int, str]:
-        """Known issue numbers and their titles."""
-        return {number: issue.title for number, issue in self.kb.issues.items()}

@@ -16,7 +16,7 @@ from bot.cli import ingest as ingest_cli
 from bot.cli import kb as kb_cli
 from bot.core.model import ReportFormat
 from bot.store.engine import make_engine
-from bot.store.metadata import load_all_tables
+from bot.store.tables import load_all_tables
 from bot.store.uow import SqlUnitOfWork
 from tests.core.report_helpers import run_pytest_reports
 

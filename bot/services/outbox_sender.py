@@ -20,16 +20,9 @@ from bot.core.intents import (
     marker,
     with_marker,
 )
-from bot.ports import (
-    CheckRunRecords,
-    CommitVerdictGateway,
-    CommitVerdictWrite,
-    GitHubError,
-    GitHubGateway,
-    Latency,
-    OutboxItem,
-    OutboxQueue,
-)
+from bot.ports.github import CommitVerdictGateway, CommitVerdictWrite, GitHubError, GitHubGateway
+from bot.ports.outbox import CheckRunRecords, OutboxItem, OutboxQueue
+from bot.ports.telemetry import Latency
 from bot.services.outbox_config import DrainResult, SenderConfig
 
 __all__ = ["DrainResult", "OutboxSender", "SenderConfig", "run_sender_forever"]

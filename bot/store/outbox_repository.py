@@ -7,19 +7,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
-    JSON,
-    BigInteger,
-    Column,
     DateTime,
-    Engine,
-    Index,
-    Text,
     func,
     or_,
     select,
     update,
 )
-from sqlmodel import Field, Session, SQLModel, col
+from sqlmodel import Field, Session, col
 
 from bot.core.intents import (
     Intent,
@@ -31,10 +25,10 @@ from bot.core.intents import (
     intent_to_payload,
 )
 from bot.core.redact import redact
-from bot.ports import Outbox, OutboxItem, OutboxStats, PlannedVerdict, VerdictPlans
+from bot.ports.outbox import Outbox, OutboxItem, OutboxStats, PlannedVerdict, VerdictPlans
 from bot.store import outbox_verdicts
 from bot.store.common import maybe_utc, upsert, utc
-from bot.store.outbox_verdicts import CommitVerdictRow
+from bot.store.tables import CommentRecord, OutboxRow
 
 PENDING, SENT, DEAD, SUPERSEDED = "pending", "sent", "dead", "superseded"
 ERROR_CAP = 500
@@ -42,57 +36,6 @@ ERROR_CAP = 500
 
 def _dt(*, nullable: bool = False) -> Any:
     return Field(default=None, sa_type=DateTime(timezone=True), nullable=nullable)
-
-
-class OutboxRow(SQLModel, table=True):
-    """One planned GitHub write; `key` makes it unique, `state` says where it is."""
-
-    __tablename__ = "outbox"
-    __table_args__ = (
-        Index("ix_outbox_due", "state", "next_attempt_at"),
-        Index("ix_outbox_pending", "state", "id"),
-        Index("ix_outbox_target", "target", "state"),
-        Index("ix_outbox_claimed", "claimed_until"),
-        Index("ix_outbox_doubt", "doubt_since"),
-    )
-
-    id: int | None = Field(default=None, primary_key=True)
-    key: str = Field(unique=True, max_length=400)
-    kind: str
-    target: str
-    payload: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
-    state: str = PENDING
-    attempts: int = 0
-    created_at: datetime = _dt()
-    next_attempt_at: datetime = _dt()
-    claimed_until: datetime | None = _dt(nullable=True)
-    updated_at: datetime = _dt()
-    last_error: str | None = Field(default=None, sa_type=Text)
-    result_id: int | None = Field(default=None, sa_type=BigInteger)
-    # Set just before a write is sent, cleared when its outcome is known: while set, the row
-    # is in doubt and its marker is looked for before anything is written again.
-    doubt_since: datetime | None = _dt(nullable=True)
-    # Automatic retries of a dead row so far; the next one is due at next_attempt_at.
-    revivals: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
-
-
-class CommentRecord(SQLModel, table=True):
-    """The bot's comment carrying a marker on an issue, and the body last written to it."""
-
-    __tablename__ = "comment_records"
-
-    issue: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
-    marker: str = Field(primary_key=True)
-    comment_id: int = Field(sa_type=BigInteger)
-    body: str = Field(sa_type=Text)
-    updated_at: datetime = _dt()
-
-
-def ensure_outbox_tables(engine: Engine) -> None:
-    """Create the outbox tables if missing (until a migration holds them everywhere)."""
-    tables = (OutboxRow.__table__, CommentRecord.__table__, CommitVerdictRow.__table__)  # type: ignore[attr-defined]
-    for table in tables:
-        table.create(engine, checkfirst=True)
 
 
 class OutboxRepository:
