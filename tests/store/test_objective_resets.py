@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import Engine
 
 from bot.config import Settings
+from bot.configs import report_config
 from bot.services.objective import objective, objective_of
 from bot.store.engine import make_engine
 from bot.store.migrate import upgrade
@@ -31,18 +32,16 @@ def test_newest_resets_leave_every_other_figure_unchanged(engine: Engine) -> Non
     add_runs(engine, random.Random(11), 0, 40)
     # Runs of another environment at the same instants: one reset per instant, not per run.
     add_runs(engine, random.Random(12), 10, 8, environment="prod")
-    settings = Settings(_env_file=None, objective_days=7)
+    config = report_config(Settings(_env_file=None, objective_days=7))
     reports = uow_factory(engine)
     compared = 0
     for suite in ("suite-0", "suite-1"):
         for hours in (30, 200, 330):
             at = T0 + timedelta(hours=hours)
-            full = objective(reports, suite=suite, at=at, settings=settings)
+            full = objective(reports, suite=suite, at=at, config=config)
             for keep in (0, 1, 3, 10, len(full.resets), len(full.resets) + 5):
                 with reports() as tx:
-                    part = objective_of(
-                        tx.reports, suite=suite, at=at, settings=settings, resets=keep
-                    )
+                    part = objective_of(tx.reports, suite=suite, at=at, config=config, resets=keep)
                 newest = full.resets[max(len(full.resets) - keep, 0) :]
                 assert part == replace(full, resets=newest), (suite, hours, keep)
                 compared += 1

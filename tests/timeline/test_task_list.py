@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from bot.configs import report_config
 from bot.core.criteria import load_criteria
 from bot.core.weekly import IsoWeek
 from bot.services.weekly import post_week
@@ -91,7 +92,7 @@ def test_the_weekly_report_says_which_task_criteria_are_met_by_whom_and_when(
         try:
             assert post_week(
                 uow_factory(engine), suite=SUITE, week=W36, now=tl.clock.now,
-                settings=make_settings(database_url),
+                config=report_config(make_settings(database_url)),
                 criteria=load_criteria(ROOT / "knowledge" / "criteria.toml"),
             )  # fmt: skip
         finally:
