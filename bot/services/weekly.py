@@ -44,7 +44,8 @@ def build_report(
     tz = report_tz(config)
     start, end = week.bounds(tz)
     at = min(end - timedelta(microseconds=1), now)
-    obj = objective_of(reports, suite=suite, at=at, config=config)
+    # The report shows no streak resets: read none, so its cost does not grow with history.
+    obj = objective_of(reports, suite=suite, at=at, config=config, resets=0)
     facts = reports.week_facts(suite=suite, week=week, tz=tz, now=now)
     first = reports.first_run_at(suite=suite)
     first_day = first.astimezone(tz).date() if first is not None else None

@@ -21,6 +21,7 @@ from bot.store.tables import (
     Cluster,
     FailureRow,
     IssueTally,
+    IssueTotal,
     KnownIssueState,
     ManualLink,
     OutboxRow,
@@ -48,9 +49,9 @@ class SqlWritebackHistory:
 
     def open_issue_activity(self, *, now: datetime, latest: int = 5) -> list[IssueActivity]:
         """Summarise every known issue with occurrences that is not closed."""
-        numbers = self.session.exec(
-            select(IssueTally.known_issue).distinct().where(IssueTally.failures > 0)
-        ).all()
+        # issue_totals holds a row per issue with any tally, read by its key: one with only
+        # flaky passes summarises to nothing below, as it did when filtered here.
+        numbers = self.session.exec(select(IssueTotal.known_issue)).all()
         found = self.issue_activity(issues=list(numbers), now=now, latest=latest)
         return [a for a in found if a.state != "closed"]
 
@@ -190,8 +191,11 @@ class SqlWritebackHistory:
         return tuple(sorted({utc(m).date() for m in moments} - {at.date()}))
 
     def _suite_last_run(self, issue: int) -> datetime | None:
+        # The issue's suites come from its tallies (a row per run it was seen in, kept for
+        # every failure matched to it) joined to their runs, never from its every failure.
+        seen_in = sa_select(col(IssueTally.run_id)).where(col(IssueTally.known_issue) == issue)
         suites = (
-            select(col(FailureRow.suite)).where(col(FailureRow.known_issue) == issue).distinct()
+            sa_select(col(Run.suite)).where(col(Run.id).in_(seen_in)).distinct()
         ).scalar_subquery()
         newest = self.session.exec(
             select(func.max(Run.started_at)).where(col(Run.suite).in_(suites))

@@ -127,3 +127,25 @@ def test_reads_of_history_come_from_summaries_by_seeks(engine: Engine) -> None:
             for table in HISTORY:
                 if table in statement:
                     assert not _unbounded(plan, table), f"{name}: {statement}\n{plan}"
+
+
+def _writeback_reads(engine: Engine) -> list[tuple[str, Any]]:
+    """The SELECTs of an upload sent after its failures are stored: the write-back's reads."""
+    ops = operations(engine, START + timedelta(days=365, hours=2))
+    sent = _sent(engine, ops["upload of 23 tests"])
+    tables = ("issue_tallies", "issue_totals", "FROM failures")
+    return [(s, p) for s, p in sent if any(t in s for t in tables)]
+
+
+def test_the_uploads_write_back_reads_seek_the_issue_history(engine: Engine) -> None:
+    # The matched issues' whole history is in these tables: each read must seek, never scan.
+    sent = _writeback_reads(engine)
+    statements = [s for s, _ in sent]
+    assert any("max(runs.started_at)" in s for s in statements), "the issue's suites' last run"
+    assert any("FROM failures" in s and "known_issue" in s for s in statements), "latest runs"
+    assert sum("issue_tallies" in s for s in statements) >= 5, statements
+    for statement, params in sent:
+        plan = _plan(engine, statement, params)
+        for table in ("failures", "issue_tallies"):
+            if f"FROM {table}" in statement or f"JOIN {table}" in statement:
+                assert not _unbounded(plan, table), f"{statement}\n{plan}"
