@@ -232,7 +232,9 @@ class SqlWritebackHistory:
                 col(FailureRow.classification),
             )
             .where(
-                col(FailureRow.known_issue) == issue,
+                # `+ 0` keeps the planner off the (issue, time) index, which would walk the
+                # issue's every failure: the (run, node) index reads only these few runs.
+                col(FailureRow.known_issue) + 0 == issue,
                 col(FailureRow.outcome) != FLAKY,
                 col(FailureRow.run_id).in_(run_ids),
             )

@@ -149,3 +149,19 @@ def test_the_uploads_write_back_reads_seek_the_issue_history(engine: Engine) -> 
         for table in ("failures", "issue_tallies"):
             if f"FROM {table}" in statement or f"JOIN {table}" in statement:
                 assert not _unbounded(plan, table), f"{statement}\n{plan}"
+
+
+def test_the_latest_runs_failures_are_read_by_run_not_along_the_issues_history(
+    engine: Engine,
+) -> None:
+    # The issue's latest runs are known by id: their failures come from the (run, node) index.
+    # Along the (issue, time) index the read would walk every failure the issue ever had.
+    sent = _writeback_reads(engine)
+    latest = [
+        (s, p) for s, p in sent if "FROM failures" in s and "run_id IN" in s and "known_issue" in s
+    ]
+    assert latest, [s for s, _ in sent]
+    for statement, params in latest:
+        plan = _plan(engine, statement, params)
+        assert "ix_failures_issue_started" not in plan, f"{statement}\n{plan}"
+        assert "ix_failures_run_nodeid" in plan, f"{statement}\n{plan}"
