@@ -27,6 +27,7 @@ from bot.services.objective import dashboard, objective
 from bot.services.queries import known_issues
 from bot.services.weekly import build_report
 from bot.store.engine import make_engine
+from bot.store.migrate import upgrade
 from bot.store.pages import pages_uow
 from bot.store.reports import uow_factory
 from bot.store.tables import load_all_tables
@@ -69,6 +70,7 @@ def _failure(
 
 def populate(engine: Engine, *, days: int, tests: int, failures: int) -> None:
     """Insert `days` daily runs of `tests` tests with `failures` failures each, in bulk."""
+    load_all_tables()
     t = SQLModel.metadata.tables
     rng = random.Random(623)
     nodeids = [f"tests/e2e/staging/test_{i % 40}.py::test_case_{i}" for i in range(tests)]
@@ -119,9 +121,8 @@ def measure(
     url: str, *, days: int, tests: int, failures: int, repeat: int, index: bool
 ) -> dict[str, Any]:
     """Build the database at `url` and time the three computations."""
+    upgrade(url)  # the service's schema, triggers of the summaries included
     engine = make_engine(url)
-    load_all_tables()
-    SQLModel.metadata.create_all(engine)
     if index:
         with engine.begin() as conn:
             conn.exec_driver_sql(REGRESSION_INDEX)

@@ -6,7 +6,6 @@ from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import Engine
-from sqlmodel import SQLModel
 
 from bot.core.commit_verdict import VerdictTarget, digest, verdict_intent
 from bot.core.gate import JudgedFailure, SuspectRange, judge_run
@@ -14,7 +13,6 @@ from bot.core.intents import SetCommitVerdict
 from bot.core.model import Category, Classification
 from bot.github.dryrun import DryRunGateway
 from bot.store.outbox_queue import list_entries
-from bot.store.outbox_verdicts import CommitVerdictRow
 from tests.github.outbox_helpers import FakeClock, enqueue, outbox_engine, sender
 
 SHA = "d" * 40
@@ -27,7 +25,6 @@ RANGE = SuspectRange("t::login", 7, SHA, 6, "e" * 40)
 @pytest.fixture
 def engine(database_url: str) -> Iterator[Engine]:
     eng = outbox_engine(database_url)
-    SQLModel.metadata.create_all(eng, tables=[CommitVerdictRow.__table__])  # type: ignore[attr-defined]
     yield eng
     eng.dispose()
 
