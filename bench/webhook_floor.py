@@ -19,7 +19,7 @@ from bench.measure import Timing, timed
 from bot.ports.store import IssueState
 from bot.store.deliveries import record_statement
 from bot.store.engine import make_engine, writer
-from bot.store.known_issues import _set_state_statement
+from bot.store.known_issues import set_state_statement
 from bot.store.uow import SqlUnitOfWork
 
 ISSUE = 1029
@@ -74,7 +74,7 @@ def commit_floors(kind: str, url: str, *, count: int, repeat: int) -> list[Floor
     """Time `count` transactions of the delivery's writes on `url`, each way, `repeat` times."""
     engine = make_engine(url)
     dialect = engine.dialect.name
-    record, set_state = record_statement(dialect), _set_state_statement(dialect)
+    record, set_state = record_statement(dialect), set_state_statement(dialect)
     now = datetime.now(UTC)
     raw_record, raw_state = _driver_sql(engine, record), _driver_sql(engine, set_state)
     begin = "BEGIN IMMEDIATE" if dialect == "sqlite" else None

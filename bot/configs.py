@@ -81,7 +81,7 @@ def github_web(settings: Settings) -> str | None:
     return f"{host}/{settings.github_repository}"
 
 
-def webhook_config(settings: Settings, criteria: Sequence[Criterion] = ()) -> WebhookConfig:
+def webhook_config(settings: Settings, criteria: Sequence[Criterion]) -> WebhookConfig:
     """The webhook service's settings."""
     return WebhookConfig(
         workflow_names=tuple(settings.workflow_names),

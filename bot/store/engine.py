@@ -57,14 +57,15 @@ def retrying_conflicts(work: Callable[[], T], *, attempts: int = CONFLICT_ATTEMP
     `work` must open, do and commit its transaction itself: a rolled-back attempt left nothing
     behind, so running it again is the same as running it once.
     """
-    for attempt in range(1, attempts + 1):
+    attempt = 1
+    while True:
         try:
             return work()
         except DBAPIError as exc:
-            if attempt == attempts or not lost_a_conflict(exc):
+            if attempt >= attempts or not lost_a_conflict(exc):
                 raise
-            log.warning("a write lost a lock conflict to a concurrent one; attempt %d", attempt + 1)
-    raise AssertionError("unreachable")  # pragma: no cover
+            attempt += 1
+            log.warning("a write lost a lock conflict to a concurrent one; attempt %d", attempt)
 
 
 _WRITERS: weakref.WeakKeyDictionary[Engine, Engine] = weakref.WeakKeyDictionary()

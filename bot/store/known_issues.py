@@ -53,11 +53,11 @@ class SqlIssueStates:
         }
         # Built once per dialect and run on the connection: the `issues` webhook's hot path.
         connection = self.session.connection()
-        connection.execute(_set_state_statement(connection.dialect.name), values)
+        connection.execute(set_state_statement(connection.dialect.name), values)
 
 
 @cache
-def _set_state_statement(dialect: str) -> Any:
+def set_state_statement(dialect: str) -> Any:
     """Upsert of an issue's state that never overwrites newer news."""
     statement = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(_ISSUES)
     return statement.on_conflict_do_update(
