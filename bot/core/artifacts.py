@@ -10,10 +10,11 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 
 from bot.core.errors import ReportError, TriageError
+from bot.core.gunzip import GZIP_MAGIC
 from bot.core.reports import read_report_bytes
 
 REPORT_SUFFIXES = (".json", ".jsonl", ".xml", ".gz")
-GZIP_MAGIC = b"\x1f\x8b"
+
 _CHUNK = 64 * 1024
 
 

@@ -1,6 +1,6 @@
 """Report digests (SHA-256 of the gzip-decoded bytes) and run identity (a run's content).
 
-The digest reads gzip exactly as the report reader does (bot/core/reports/limits.py): every
+The digest reads gzip through the reader's own gunzip (bot/core/gunzip.py): every
 concatenated member, trailing zero padding ignored. Reading only the first member made two
 different reports that share a first member look like one run.
 """
@@ -8,15 +8,14 @@ different reports that share a first member look like one run.
 from __future__ import annotations
 
 import hashlib
-import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.core.errors import ReportError
+from bot.core.gunzip import GZIP_MAGIC, GzipError, gunzip
 from bot.core.model import Outcome, Phase, ReportFormat, TestRun
 
-GZIP_MAGIC = b"\x1f\x8b"
 _CHUNK = 1 << 20
 
 
@@ -28,46 +27,17 @@ def report_digest(data: bytes, *, max_bytes: int) -> str:
             raise ReportError("too_large", f"report is larger than {max_bytes} bytes")
         sha.update(data)
         return sha.hexdigest()
-    total, offset = 0, 0
     view = memoryview(data)
+    pieces = (view[start : start + _CHUNK] for start in range(0, len(view), _CHUNK))
     try:
-        while offset < len(data):
-            decoder = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
-            total, offset = _member(decoder, view, offset, sha, (total, max_bytes))
-            if not decoder.eof:
-                raise ReportError("bad_gzip", "report is not valid gzip: truncated")
-            # The next member, as the reader takes it; zero padding after the last is ignored.
-            while offset < len(data) and data[offset] == 0:
-                offset += 1
-    except zlib.error as exc:
-        raise ReportError("bad_gzip", f"report is not valid gzip: {exc}") from exc
+        for decoded in gunzip((bytes(p) for p in pieces), max_bytes):
+            sha.update(decoded)
+    except GzipError as exc:
+        if exc.problem == "too_large":
+            raise ReportError("too_large", f"report is larger than {max_bytes} bytes") from None
+        reason = exc.detail or exc.problem
+        raise ReportError("bad_gzip", f"report is not valid gzip: {reason}") from exc
     return sha.hexdigest()
-
-
-def _member(
-    decoder: zlib._Decompress,
-    view: memoryview,
-    offset: int,
-    sha: hashlib._Hash,
-    budget: tuple[int, int],
-) -> tuple[int, int]:
-    """Feed the gzip member at offset into sha; budget is (decoded so far, cap).
-
-    Return the new decoded total and the offset where the member ends.
-    """
-    total, cap = budget
-    for start in range(offset, len(view), _CHUNK):
-        piece = view[start : start + _CHUNK]
-        chunk = decoder.decompress(piece, cap + 1 - total)
-        while chunk:
-            total += len(chunk)
-            if total > cap:
-                raise ReportError("too_large", f"report is larger than {cap} bytes")
-            sha.update(chunk)
-            chunk = decoder.decompress(decoder.unconsumed_tail, cap + 1 - total)
-        if decoder.eof:
-            return total, start + len(piece) - len(decoder.unused_data)
-    return total, len(view)
 
 
 # --- run identity: the same run in any format or serialisation is one run -------------------

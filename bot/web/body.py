@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import logging
-import zlib
 
 from fastapi import Request
 from starlette.requests import ClientDisconnect
 
+from bot.core.gunzip import GzipError, gunzip
 from bot.web.errors import ApiError
 
 log = logging.getLogger(__name__)
-
-_CHUNK = 256 * 1024
 
 
 def _too_large(max_bytes: int, what: str) -> ApiError:
@@ -46,24 +44,19 @@ async def read_capped(request: Request, max_bytes: int, what: str = "request bod
 
 def gunzip_capped(data: bytes, max_bytes: int) -> bytes:
     """Decompress a gzip body; 413 past max_bytes decompressed, 400 when it is not valid gzip."""
-    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
-    out = bytearray()
-    pending = data
     try:
-        while pending:
-            out += inflater.decompress(pending, _CHUNK)
-            if len(out) > max_bytes:
-                raise _too_large(max_bytes, "decompressed report")
-            pending = inflater.unconsumed_tail
-            if inflater.eof:
-                break
-        if not inflater.eof:
-            raise ApiError(400, "bad_encoding", "gzip body is truncated")
-        if inflater.unused_data.strip(b"\x00"):
-            raise ApiError(400, "bad_encoding", "gzip body has trailing data or several members")
-    except zlib.error as exc:
-        raise ApiError(400, "bad_encoding", f"gzip body is not valid: {exc}") from None
-    return bytes(out)
+        return b"".join(gunzip((data,), max_bytes, one_member=True))
+    except GzipError as exc:
+        if exc.problem == "too_large":
+            raise _too_large(max_bytes, "decompressed report") from None
+        raise ApiError(400, "bad_encoding", _BAD_GZIP[exc.problem].format(exc.detail)) from None
+
+
+_BAD_GZIP = {
+    "truncated": "gzip body is truncated",
+    "trailing": "gzip body has trailing data or several members",
+    "corrupt": "gzip body is not valid: {}",
+}
 
 
 def decode_body(data: bytes, content_encoding: str | None, max_bytes: int) -> bytes:

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import codecs
-import zlib
 from collections.abc import Iterator
 from typing import BinaryIO
 
 from bot.core.errors import ReportError
+from bot.core.gunzip import CHUNK, GZIP_MAGIC, GzipError, gunzip
 from bot.core.reports.detect import STARTS, unknown_format
 
-CHUNK = 256 * 1024
-GZIP_MAGIC = b"\x1f\x8b"
 _BOM = codecs.BOM_UTF8
 
 
@@ -45,39 +43,18 @@ def _raw_chunks(stream: BinaryIO, max_bytes: int) -> Iterator[bytes]:
         yield chunk
 
 
-def _inflate(decomp: zlib._Decompress, data: bytes) -> tuple[bytes, bytes]:
-    """Decompress at most one chunk of output; return it and the input still to feed."""
-    try:
-        out = decomp.decompress(data, CHUNK)
-    except zlib.error as exc:
-        raise ReportError("malformed", f"corrupt gzip data: {exc}") from exc
-    return out, decomp.unconsumed_tail
-
-
 def _gunzip(chunks: Iterator[bytes], max_bytes: int) -> Iterator[bytes]:
     """Decompress gzip members, refusing more than max_bytes of output (a gzip bomb)."""
-    decomp = zlib.decompressobj(wbits=31)
-    fed = False
-    total = 0
-    for chunk in chunks:
-        pending = chunk
-        while pending or fed:
-            fed = True
-            out, pending = _inflate(decomp, pending)
-            total += len(out)
-            if total > max_bytes:
-                raise too_large(max_bytes, "decompressed report")
-            if out:
-                yield out
-            if decomp.eof:
-                # Concatenated gzip members are one stream; trailing zero padding is ignored.
-                pending = decomp.unused_data.lstrip(b"\x00") + pending
-                decomp = zlib.decompressobj(wbits=31)
-                fed = bool(pending)
-            elif not out and not pending:
-                break
-    if fed and not decomp.eof:
-        raise ReportError("malformed", "truncated gzip data: the compressed stream ends early")
+    try:
+        yield from gunzip(chunks, max_bytes)
+    except GzipError as exc:
+        if exc.problem == "too_large":
+            raise too_large(max_bytes, "decompressed report") from None
+        if exc.problem == "truncated":
+            raise ReportError(
+                "malformed", "truncated gzip data: the compressed stream ends early"
+            ) from None
+        raise ReportError("malformed", f"corrupt gzip data: {exc.detail}") from exc
 
 
 def _checked_utf8(chunks: Iterator[bytes]) -> Iterator[bytes]:
