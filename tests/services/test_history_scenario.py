@@ -7,7 +7,7 @@ from sqlalchemy import Engine
 from bot.core.model import Failure, Phase
 from bot.services.corrections import set_issue_state
 from bot.services.ingest import IngestResult, ingest_run
-from bot.services.queries import get_run, known_issues, list_runs
+from bot.services.queries import known_issues
 from bot.services.run_meta import RunMeta
 from bot.store.uow import SqlUnitOfWork
 from tests.store.helpers import REDIS_DOWN, day, failure, knowledge, make_run
@@ -92,11 +92,11 @@ def test_each_day_is_classified_as_expected(engine: Engine) -> None:
             regressions[n] = [r.nodeid for r in result.summary.regressions]
     assert regressions == REGRESSIONS
     with SqlUnitOfWork(engine, write=False) as uow:
-        page = list_runs(uow, per_page=5)
-        assert page.total == len(SCENARIO)
-        assert next(r.started_at.date() for r in page.items) == day(35).date()
-        detail = get_run(uow, run_id=page.items[0].id)
-        assert [(f.nodeid, f.classification) for f in detail.failures] == [(CHAT, "new")]
+        newest, total = uow.runs.page(suite=None, offset=0, limit=5)
+        assert total == len(SCENARIO)
+        assert newest[0].run.started_at.date() == day(35).date()
+        failures = uow.failures.for_run(run_id=newest[0].id)
+        assert [(f.nodeid, f.classification) for f in failures] == [(CHAT, "new")]
         issues = {i.number: i for i in known_issues(uow, KB)}
     assert issues[1029].occurrences == 4
     assert issues[1029].state == "closed"

@@ -9,7 +9,7 @@ from bot.core.errors import TriageError
 from bot.core.model import Phase
 from bot.services.corrections import link, record_wrong_match, set_issue_state, unlink
 from bot.services.ingest import ingest_run
-from bot.services.queries import get_run, known_issues, list_clusters, list_runs
+from bot.services.queries import known_issues
 from bot.services.run_meta import RunMeta
 from bot.store.uow import SqlUnitOfWork
 from tests.store.helpers import REDIS_DOWN, day, failure, knowledge, make_run
@@ -102,23 +102,20 @@ def test_issue_state_keeps_the_newest_news(engine: Engine) -> None:
 def test_runs_are_paged_newest_first(engine: Engine) -> None:
     ids = [_ingest(engine, n, failure("t::a", message=f"boom {n}")) for n in range(5)]
     with SqlUnitOfWork(engine, write=False) as uow:
-        first = list_runs(uow, page=1, per_page=2)
-        last = list_runs(uow, page=3, per_page=2)
-        suite = list_runs(uow, suite="s0", per_page=10)
-        detail = get_run(uow, run_id=ids[0])
-        with pytest.raises(TriageError) as raised:
-            get_run(uow, run_id=9999)
-        assert raised.value.reason == "not_found"
-        for bad in ({"page": 0}, {"per_page": 0}, {"per_page": 201}):
-            with pytest.raises(TriageError):
-                list_runs(uow, **bad)  # type: ignore[arg-type]
-        clusters = list_clusters(uow, per_page=10)
-    assert [r.id for r in first.items] == ids[::-1][:2]
-    assert first.total == 5
-    assert [r.id for r in last.items] == [ids[0]]
-    assert suite.total == 3
-    assert detail.counts == {"passed": 1, "failed": 1}
-    [f] = detail.failures
+        first, total = uow.runs.page(suite=None, offset=0, limit=2)
+        last, _ = uow.runs.page(suite=None, offset=4, limit=2)
+        _, in_suite = uow.runs.page(suite="s0", offset=0, limit=10)
+        detail = uow.runs.get(run_id=ids[0])
+        assert uow.runs.get(run_id=9999) is None
+        failures = uow.failures.for_run(run_id=ids[0])
+        clusters, cluster_total = uow.clusters.top(offset=0, limit=10)
+    assert [r.id for r in first] == ids[::-1][:2]
+    assert total == 5
+    assert [r.id for r in last] == [ids[0]]
+    assert in_suite == 3
+    assert detail is not None
+    assert detail.run.counts == {"passed": 1, "failed": 1}
+    [f] = failures
     assert (f.nodeid, f.phase, f.outcome, f.classification, f.category) == (
         "t::a",
         "call",
@@ -129,7 +126,7 @@ def test_runs_are_paged_newest_first(engine: Engine) -> None:
     assert f.message == "boom 0"
     assert len(f.fingerprint) == 16
     assert f.known_issue is None
-    assert detail.model_dump(mode="json")["failures"][0]["rule"] is None
-    [cluster] = clusters.items
-    assert (cluster.count, cluster.runs, clusters.total) == (5, 5, 1)
+    assert f.rule is None
+    [cluster] = clusters
+    assert (cluster.count, cluster.runs, cluster_total) == (5, 5, 1)
     assert "exception = 'AssertionError'" in cluster.suggested_rule

@@ -103,6 +103,8 @@ def test_read_api_pages_runs_and_lists_issues_and_clusters(
         ("/api/v1/runs/abc", 422),
         ("/api/v1/runs?page=0", 422),
         ("/api/v1/runs?per_page=100000", 422),
+        ("/api/v1/clusters?page=0", 422),
+        ("/api/v1/clusters?per_page=0", 422),
         ("/api/v1/nowhere", 404),
     ],
 )

@@ -41,13 +41,17 @@ class RunOut(BaseModel):
 
     @classmethod
     def of(cls, record: RunRecord) -> RunOut:
-        r = record.run
-        return cls(
-            id=record.id, suite=r.suite, environment=r.environment, branch=r.branch,
-            commit=r.commit, ci_url=r.ci_url, started_at=r.started_at,
-            ingested_at=r.ingested_at, format=r.format, source=r.source, counts=r.counts,
-            tests=r.tests, failure_count=r.failure_count,
-        )  # fmt: skip
+        return cls.model_validate(_run_fields(record))
+
+
+def _run_fields(record: RunRecord) -> dict[str, object]:
+    r = record.run
+    return {
+        "id": record.id, "suite": r.suite, "environment": r.environment, "branch": r.branch,
+        "commit": r.commit, "ci_url": r.ci_url, "started_at": r.started_at,
+        "ingested_at": r.ingested_at, "format": r.format, "source": r.source, "counts": r.counts,
+        "tests": r.tests, "failure_count": r.failure_count,
+    }  # fmt: skip
 
 
 class RunPage(BaseModel):
@@ -156,8 +160,8 @@ def get_run(context: Context, run_id: RunId) -> RunDetail:
         if record is None:
             raise ApiError(404, "not_found", f"no run {run_id}")
         failures = uow.failures.for_run(run_id=run_id)
-    base = RunOut.of(record).model_dump()
-    return RunDetail(**base, failures=[FailureOut.of(f) for f in failures])
+    failed = [FailureOut.of(f) for f in failures]
+    return RunDetail.model_validate({**_run_fields(record), "failures": failed})
 
 
 @router.get("/known-issues", response_model=list[KnownIssueOut],
@@ -166,7 +170,7 @@ def known_issues(context: Context) -> list[KnownIssueOut]:
     """List every known issue with its occurrences and each rule's match count and precision."""
     with _reading(context) as uow:
         items = queries.known_issues(uow, context.kb)
-    return [KnownIssueOut.model_validate(item.model_dump()) for item in items]
+    return [KnownIssueOut.model_validate(item, from_attributes=True) for item in items]
 
 
 @router.get("/clusters", response_model=ClusterPage,
@@ -176,5 +180,6 @@ def clusters(context: Context, page: Page = 1, per_page: PerPage = 50) -> Cluste
     """Page through clusters of unmatched failures, biggest first."""
     size = _per_page(context, per_page)
     with _reading(context) as uow:
-        found = queries.list_clusters(uow, page=page, per_page=size, max_per_page=size)
-    return ClusterPage.model_validate(found.model_dump())
+        records, total = uow.clusters.top(offset=(page - 1) * size, limit=size)
+    items = [ClusterOut.model_validate(r, from_attributes=True) for r in records]
+    return ClusterPage(items=items, total=total, page=page, per_page=size)
