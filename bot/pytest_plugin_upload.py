@@ -35,7 +35,7 @@ class Target:
 
 
 @dataclass(frozen=True)
-class Outcome:
+class UploadOutcome:
     """What the upload did, as one line for the terminal."""
 
     ok: bool
@@ -109,7 +109,7 @@ def post_report(
     started_at: str,
     sleep: Callable[[float], object] = time.sleep,
     clock: Callable[[], float] = time.monotonic,
-) -> Outcome:
+) -> UploadOutcome:
     """POST the report; retry a busy or unreachable service for target.retry_s; never raise.
 
     Each attempt is bounded by target.timeout_s; pauses double from FIRST_PAUSE_S (or follow
@@ -118,7 +118,7 @@ def post_report(
     try:
         request = build_request(target, body, started_at=started_at)
     except ValueError as exc:
-        return Outcome(False, _line(target, str(exc)))
+        return UploadOutcome(False, _line(target, str(exc)))
     deadline = clock() + max(0.0, target.retry_s)
     pause, attempts = FIRST_PAUSE_S, 1
     while True:
@@ -129,7 +129,7 @@ def post_report(
         sleep(min(outcome.retry_after or pause, MAX_PAUSE_S, remaining))
         pause, attempts = min(pause * 2, MAX_PAUSE_S), attempts + 1
     if attempts > 1 and not outcome.ok:
-        return Outcome(False, _tried(outcome.message, attempts))
+        return UploadOutcome(False, _tried(outcome.message, attempts))
     return outcome
 
 
@@ -139,9 +139,9 @@ def _tried(message: str, attempts: int) -> str:
     return f"{head} (after {attempts} attempts){sep}{tail}" if sep else message
 
 
-def _attempt(request: urllib.request.Request, target: Target) -> Outcome:
+def _attempt(request: urllib.request.Request, target: Target) -> UploadOutcome:
     """One POST, bounded by target.timeout_s even when DNS or the server trickles."""
-    result: list[Outcome] = []
+    result: list[UploadOutcome] = []
     worker = threading.Thread(
         target=lambda: result.append(_send(request, target)), name="triage-upload", daemon=True
     )
@@ -149,19 +149,19 @@ def _attempt(request: urllib.request.Request, target: Target) -> Outcome:
     # The socket timeout does not bound DNS look-ups or a trickling server; this join does.
     worker.join(target.timeout_s + 0.5)
     if not result:
-        return Outcome(False, _line(target, f"no answer within {target.timeout_s:g} s"))
+        return UploadOutcome(False, _line(target, f"no answer within {target.timeout_s:g} s"))
     return result[0]
 
 
-def _send(request: urllib.request.Request, target: Target) -> Outcome:
-    """Send the request and describe the answer; every error becomes an Outcome."""
+def _send(request: urllib.request.Request, target: Target) -> UploadOutcome:
+    """Send the request and describe the answer; every error becomes an UploadOutcome."""
     try:
         return _exchange(request, target)
     except Exception as exc:  # the test run must never break on an upload
-        return Outcome(False, _line(target, f"{type(exc).__name__}: {exc}"))
+        return UploadOutcome(False, _line(target, f"{type(exc).__name__}: {exc}"))
 
 
-def _exchange(request: urllib.request.Request, target: Target) -> Outcome:
+def _exchange(request: urllib.request.Request, target: Target) -> UploadOutcome:
     """Send the request; describe HTTP errors, time-outs and unreachable hosts."""
     opener = urllib.request.build_opener(_NoRedirect)
     try:
@@ -170,7 +170,7 @@ def _exchange(request: urllib.request.Request, target: Target) -> Outcome:
             run_id = payload.get("run_id", "?")
             verdict = payload.get("verdict")
             status = verdict.get("status") if isinstance(verdict, dict) else None
-            return Outcome(
+            return UploadOutcome(
                 True,
                 f"triage: report uploaded to {display_url(target.endpoint)} (run {run_id})",
                 verdict=status if isinstance(status, str) else None,
@@ -182,14 +182,14 @@ def _exchange(request: urllib.request.Request, target: Target) -> Outcome:
         detail = " ".join(str(payload[k]) for k in ("error", "detail") if k in payload)
         line = _line(target, f"HTTP {exc.code}" + (f": {detail}" if detail else ""))
         if exc.code in RETRY_STATUSES:
-            return Outcome(False, line, _retry_after(exc.headers.get("Retry-After")))
-        return Outcome(False, line)
+            return UploadOutcome(False, line, _retry_after(exc.headers.get("Retry-After")))
+        return UploadOutcome(False, line)
     except TimeoutError:
-        return Outcome(False, _line(target, f"no answer within {target.timeout_s:g} s"))
+        return UploadOutcome(False, _line(target, f"no answer within {target.timeout_s:g} s"))
     except urllib.error.URLError as exc:
-        return Outcome(False, _line(target, f"cannot reach the service ({exc.reason})"), 0.0)
+        return UploadOutcome(False, _line(target, f"cannot reach the service ({exc.reason})"), 0.0)
     except ConnectionError as exc:  # reset or refused mid-exchange: the service may be restarting
-        return Outcome(False, _line(target, f"cannot reach the service ({exc})"), 0.0)
+        return UploadOutcome(False, _line(target, f"cannot reach the service ({exc})"), 0.0)
 
 
 def _retry_after(value: str | None) -> float:

@@ -239,7 +239,7 @@ class RunTally(SQLModel, table=True):
     flaky: int = 0
 
 
-class RunRegression(SQLModel, table=True):
+class RunRegressionRow(SQLModel, table=True):
     """A run's first infrastructure regression (by node id): the one its streak reset names."""
 
     __tablename__ = "run_regressions"

@@ -21,13 +21,13 @@ from bot.web.errors import ApiError, error_responses
 router = APIRouter()
 
 
-class RegressionOut(BaseModel):
+class ObjectiveRegressionOut(BaseModel):
     at: datetime = Field(examples=["2026-11-09T06:12:00Z"])
     nodeid: str = Field(examples=["tests/e2e/staging/test_chat.py::test_send_message"])
     reason: str = Field(examples=["new: FixtureLookupError: fixture 'real_services' not found"])
 
 
-class ResetOut(RegressionOut):
+class ResetOut(ObjectiveRegressionOut):
     streak_before_days: int = Field(
         description="length of the streak this regression ended", examples=[9]
     )
@@ -41,7 +41,7 @@ class ObjectiveOut(BaseModel):
     days: int = Field(description="length of the objective window", examples=[30])
     streak_days: int = Field(description="whole days since the last regression", examples=[15])
     progress: str = Field(examples=["15/30 days"])
-    last_regression: RegressionOut | None
+    last_regression: ObjectiveRegressionOut | None
     window_start: date = Field(examples=["2026-10-26"])
     window_end: date = Field(examples=["2026-11-24"])
     window_clean: bool = Field(
@@ -66,7 +66,7 @@ def objective_out(obj: Objective) -> ObjectiveOut:
         days=obj.days,
         streak_days=obj.streak_days,
         progress=obj.progress,
-        last_regression=RegressionOut(at=last.at, nodeid=last.nodeid, reason=last.reason)
+        last_regression=ObjectiveRegressionOut(at=last.at, nodeid=last.nodeid, reason=last.reason)
         if last
         else None,
         window_start=obj.window_start,
@@ -148,7 +148,7 @@ def _task_out(check: TaskCheck | None) -> TaskCheckOut | None:
     return TaskCheckOut(item=check.item, checked=check.checked, by=check.by, at=check.at)
 
 
-class VerdictOut(BaseModel):
+class CriterionVerdictOut(BaseModel):
     id: str = Field(examples=["pass-chat"])
     title: str = Field(examples=["chat tests pass at least 95% of the time"])
     kind: str = Field(examples=["pass_rate"])
@@ -164,7 +164,7 @@ class VerdictOut(BaseModel):
 class CriteriaOut(BaseModel):
     suite: str = Field(examples=["staging-e2e"])
     week: str = Field(examples=["2026-W47"])
-    verdicts: list[VerdictOut]
+    verdicts: list[CriterionVerdictOut]
 
 
 @router.get(
@@ -208,7 +208,7 @@ def get_criteria(
         suite=suite,
         week=str(chosen),
         verdicts=[
-            VerdictOut(
+            CriterionVerdictOut(
                 id=v.criterion.id,
                 title=v.criterion.title,
                 kind=v.criterion.kind,

@@ -22,7 +22,7 @@ from bot.web.auth import require_token
 from bot.web.body import decode_body, read_capped
 from bot.web.deps import Context
 from bot.web.errors import ApiError, error_responses
-from bot.web.routers.verdict import VerdictOut, run_verdict
+from bot.web.routers.verdict import RunVerdictOut, run_verdict
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["runs"])
@@ -31,7 +31,7 @@ router = APIRouter(tags=["runs"])
 _INGESTS = anyio.Semaphore(2)
 
 
-class RegressionOut(BaseModel):
+class RunRegressionOut(BaseModel):
     nodeid: str = Field(examples=["tests/test_cart.py::test_checkout"])
     phase: str = Field(examples=["setup"])
     classification: str = Field(examples=["new"])
@@ -47,7 +47,7 @@ class SummaryOut(BaseModel):
         examples=[{"known": 2, "recurred": 0, "flaky": 1, "new": 1, "persistent": 0}]
     )
     known_issues: dict[int, int] = Field(examples=[{412: 2}])
-    infrastructure_regressions: list[RegressionOut]
+    infrastructure_regressions: list[RunRegressionOut]
 
     @classmethod
     def of(cls, summary: RunSummary) -> SummaryOut:
@@ -56,7 +56,7 @@ class SummaryOut(BaseModel):
             classifications=summary.classifications,
             known_issues=summary.known_issues,
             infrastructure_regressions=[
-                RegressionOut(
+                RunRegressionOut(
                     nodeid=r.nodeid,
                     phase=r.phase,
                     classification=r.classification.value,
@@ -75,7 +75,7 @@ class UploadAnswer(BaseModel):
     created: bool = Field(examples=[True])
     summary: SummaryOut
     # What a deploy gate reads: pass, known (only known or flaky failures) or blocked.
-    verdict: VerdictOut
+    verdict: RunVerdictOut
 
 
 @contextmanager
@@ -89,7 +89,7 @@ def _bad_meta_is_422() -> Iterator[None]:
         raise ApiError(422, exc.reason, exc.message) from None
 
 
-def _answer(result: IngestResult, verdict: VerdictOut) -> JSONResponse:
+def _answer(result: IngestResult, verdict: RunVerdictOut) -> JSONResponse:
     body = UploadAnswer(
         run_id=result.run_id,
         created=result.created,

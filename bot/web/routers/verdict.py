@@ -39,7 +39,7 @@ class SuspectOut(BaseModel):
     )
 
 
-class VerdictOut(BaseModel):
+class RunVerdictOut(BaseModel):
     """pass: no failure; known: every failure known or flaky; blocked: news decides it."""
 
     run_id: int = Field(examples=[42])
@@ -66,10 +66,10 @@ def compare_url(web: str | None, suspect: SuspectRange) -> str | None:
     return f"{web}/compare/{a}...{b}"
 
 
-def verdict_out(judgement: RunJudgement, web: str | None) -> VerdictOut:
+def verdict_out(judgement: RunJudgement, web: str | None) -> RunVerdictOut:
     """Shape a run's judgement for the API."""
     v = judgement.verdict
-    return VerdictOut(
+    return RunVerdictOut(
         run_id=judgement.run_id,
         status=v.status.value,
         title=v.title,
@@ -101,7 +101,7 @@ def verdict_out(judgement: RunJudgement, web: str | None) -> VerdictOut:
     )
 
 
-def run_verdict(context: Context, run_id: int) -> VerdictOut:
+def run_verdict(context: Context, run_id: int) -> RunVerdictOut:
     """Judge one stored run now; 404 for an unknown run."""
     with context.uow(write=False) as uow:
         if uow.runs.get(run_id=run_id) is None:
@@ -112,11 +112,11 @@ def run_verdict(context: Context, run_id: int) -> VerdictOut:
 
 @router.get(
     "/runs/{run_id}/verdict",
-    response_model=VerdictOut,
+    response_model=RunVerdictOut,
     summary="A run's verdict for a deploy gate",
     responses=error_responses(404, 422),
 )
-def get_verdict(context: Context, run_id: RunId) -> VerdictOut:
+def get_verdict(context: Context, run_id: RunId) -> RunVerdictOut:
     """Say whether a run has only known (or flaky) failures, or news that should block."""
     return run_verdict(context, run_id)
 
@@ -133,7 +133,7 @@ class SuiteStatus(BaseModel):
 
     suite: str = Field(examples=["staging-e2e"])
     environment: str = Field(examples=["staging"])
-    latest_run: VerdictOut | None
+    latest_run: RunVerdictOut | None
     objective: ObjectiveBrief
 
 
