@@ -24,11 +24,12 @@ from bot.core.model import Category, Classification, Failure, Match, Outcome, Ph
 from bot.core.redact import redact_run
 from bot.core.reports import read_report_bytes
 from bot.core.signature import SIGNATURE_VERSION, fingerprint
+from bot.core.timeutil import as_utc
 from bot.ports.store import ClusterRecord, FailureRecord, IssueState, NewRun, RunRecord, UnitOfWork
 from bot.services.corrections import match_failures
 from bot.services.rejudge import mark_flaky
 from bot.services.run_identity import same_run
-from bot.services.run_meta import RunMeta, aware, check_meta, check_started, redact_meta
+from bot.services.run_meta import RunMeta, check_meta, check_started, redact_meta
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,14 +81,14 @@ def ingest_run(
     options = options or IngestOptions()
     # Every check before the duplicate look-up: the same bad upload is refused every time.
     check_meta(meta)
-    started = aware(meta.started_at or run.created or now)
-    check_started(started, now=aware(now))
+    started = as_utc(meta.started_at or run.created or now)
+    check_started(started, now=as_utc(now))
     # Masked once, here, before anything is stored: no reader can see a credential.
     run, meta = redact_run(run), redact_meta(meta)
     existing = uow.runs.find(suite=meta.suite, environment=meta.environment, digest=digest)
     if existing is not None:
         return stored_result(uow, existing)
-    identity, same = same_run(uow, run, meta, now=aware(now))
+    identity, same = same_run(uow, run, meta, now=as_utc(now))
     if same is not None:
         return stored_result(uow, same)
     failures = [*run.failures, *_flaky_passes(run)]
@@ -116,7 +117,7 @@ def ingest_run(
         environment=meta.environment,
         nodeids=flaky,
         before=started,
-        now=aware(now),
+        now=as_utc(now),
         policy=options.flaky,
     )
     summary = summarise(new_run.counts, verdicts)
@@ -167,7 +168,7 @@ def _new_run(
         commit=meta.commit,
         ci_url=meta.ci_url,
         started_at=started,
-        ingested_at=aware(now),
+        ingested_at=as_utc(now),
         format=run.format.value,
         counts=run.counts(),
         tests=len(run.tests),

@@ -11,8 +11,9 @@ from datetime import datetime
 
 from bot.core.digest import run_content, same_durations, start_tolerance
 from bot.core.model import TestRun
+from bot.core.timeutil import as_utc
 from bot.ports.store import RunIdentity, RunRecord, UnitOfWork
-from bot.services.run_meta import RunMeta, aware
+from bot.services.run_meta import RunMeta
 
 
 def same_run(
@@ -23,7 +24,7 @@ def same_run(
     The session's start is the uploader's started_at, else the report's, else now.
     """
     content = run_content(run)
-    started = aware(meta.started_at or content.started or now)
+    started = as_utc(meta.started_at or content.started or now)
     identity = RunIdentity(0, content.key, started, content.durations)
     margin = start_tolerance(content)
     for candidate in uow.identities.candidates(

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from bot.core.errors import TriageError
 from bot.core.redact import redact_optional
 from bot.core.render_comments import is_http_url
+from bot.core.timeutil import as_utc
 
 MAX_NAME = 200
 # Limits of the optional fields, as the upload endpoint documents them.
@@ -49,7 +50,7 @@ def check_meta(meta: RunMeta) -> None:
             )
     if meta.ci_url and not is_http_url(meta.ci_url):
         raise TriageError("bad_meta", "ci_url must be an http or https URL")
-    if meta.started_at is not None and aware(meta.started_at).year < MIN_YEAR:
+    if meta.started_at is not None and as_utc(meta.started_at).year < MIN_YEAR:
         raise TriageError("bad_meta", f"started_at must be in {MIN_YEAR} or later")
 
 
@@ -88,8 +89,3 @@ def redact_meta(meta: RunMeta) -> RunMeta:
         commit=redact_optional(meta.commit),
         ci_url=redact_optional(meta.ci_url),
     )
-
-
-def aware(value: datetime) -> datetime:
-    """Take a naive time as UTC."""
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value

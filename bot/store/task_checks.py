@@ -3,22 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
 
 from sqlalchemy import func, insert, select
 from sqlmodel import Session
 
 from bot.core.tasklist import TaskCheck
+from bot.core.timeutil import as_utc
 from bot.store.tables import TEXT_CAP, TaskCheckRow
 
 _T = TaskCheckRow.__table__.c  # type: ignore[attr-defined]
 # A login is at most 39 characters on GitHub; anything longer is cut, not refused.
 _LOGIN_CAP = 100
-
-
-def _utc(value: datetime) -> datetime:
-    # SQLite hands back naive datetimes: they were stored in UTC.
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 class SqlTaskChecks:
@@ -47,7 +42,7 @@ class SqlTaskChecks:
             _T.at, _T.id
         )
         return [
-            TaskCheck(r.criterion, bool(r.checked), r.by, _utc(r.at), r.item, r.source)
+            TaskCheck(r.criterion, bool(r.checked), r.by, as_utc(r.at), r.item, r.source)
             for r in self.session.execute(query)
         ]
 

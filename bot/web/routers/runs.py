@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated
 
 import anyio
@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field
 
 from bot.core.classify import RunSummary
 from bot.core.errors import TriageError
+from bot.core.timeutil import as_utc
 from bot.services.ingest import IngestResult
 from bot.services.run_meta import RunMeta, check_meta
 from bot.web.auth import require_token
@@ -140,8 +141,8 @@ async def upload_run(
     ] = None,
 ) -> JSONResponse:
     """Store a report once and answer its run id and summary."""
-    if started_at is not None and started_at.tzinfo is None:
-        started_at = started_at.replace(tzinfo=UTC)
+    if started_at is not None:
+        started_at = as_utc(started_at)
     meta = RunMeta(
         suite=suite,
         environment=environment,
