@@ -6,7 +6,7 @@ faithful. Every test here runs on the fake, on real SQLite and on real PostgreSQ
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -15,17 +15,16 @@ from uuid import uuid4
 import pytest
 from sqlalchemy import Engine
 
-from bot.core.intents import CreateIssue, Intent, PostComment, SetIssueState, UpsertComment
-from bot.ports.outbox import OutboxQueue, Requeued
+from bot.core.intents import CreateIssue, PostComment, SetIssueState, UpsertComment
+from bot.ports.outbox import Requeued
 from bot.ports.reports import ReportsUowFactory
 from bot.ports.store import NewRun
 from bot.ports.webhooks import Deliveries
 from bot.store.deliveries import Claimed, EngineDeliveryStore
-from bot.store.outbox_queue import SqlOutboxQueue
 from bot.store.reports import uow_factory
 from bot.store.uow import SqlUnitOfWork
-from tests.fakes import FakeDeliveries, FakeOutboxQueue, FakeReportData, FakeReportsUowFactory
-from tests.github.outbox_helpers import enqueue as sql_enqueue
+from tests.fakes import FakeDeliveries, FakeReportData, FakeReportsUowFactory
+from tests.store.port_impls import IMPLS, Outbox, database_url_of, outbox_of, store_engine
 
 T0 = datetime(2026, 11, 20, 9, tzinfo=UTC)
 LEASE_S = 60.0
@@ -35,7 +34,7 @@ def at(seconds: float) -> datetime:
     return T0 + timedelta(seconds=seconds)
 
 
-@pytest.fixture(params=["fake", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+@pytest.fixture(params=IMPLS)
 def impl(request: pytest.FixtureRequest) -> str:
     """Which implementation of the port a test runs on."""
     return str(request.param)
@@ -44,33 +43,15 @@ def impl(request: pytest.FixtureRequest) -> str:
 @pytest.fixture
 def database_url(impl: str, request: pytest.FixtureRequest) -> str:
     """The shared `engine` fixture's database, for the store's side of a contract."""
-    url: str = request.getfixturevalue(f"{impl.removesuffix('+uow')}_url")
-    return url
-
-
-def _engine(request: pytest.FixtureRequest) -> Engine:
-    engine: Engine = request.getfixturevalue("engine")
-    return engine
+    return database_url_of(impl, request)
 
 
 # --- OutboxQueue: SqlOutboxQueue and FakeOutboxQueue ----------------------------------------
 
 
-@dataclass
-class Outbox:
-    """The sender's queue and the writers' side that fills it."""
-
-    queue: OutboxQueue
-    enqueue: Callable[[Sequence[Intent], datetime], int]
-
-
 @pytest.fixture
 def outbox(impl: str, request: pytest.FixtureRequest) -> Outbox:
-    if impl == "fake":
-        fake = FakeOutboxQueue()
-        return Outbox(fake, lambda intents, now: fake.enqueue(intents, now=now))
-    engine = _engine(request)
-    return Outbox(SqlOutboxQueue(engine), lambda intents, now: sql_enqueue(engine, intents, now))
+    return outbox_of(impl, request)
 
 
 def _claim(outbox: Outbox, seconds: float) -> tuple[str, int] | None:
@@ -230,7 +211,7 @@ ON_DELIVERIES = pytest.mark.parametrize(
 def deliveries(impl: str, request: pytest.FixtureRequest) -> Deliveries:
     if impl == "fake":
         return FakeDeliveries()
-    engine = _engine(request)
+    engine = store_engine(request)
     return _CommittingDeliveries(engine) if impl.endswith("+uow") else EngineDeliveryStore(engine)
 
 
@@ -353,7 +334,7 @@ def reports(impl: str, request: pytest.FixtureRequest) -> Reports:
     if impl == "fake":
         data = FakeReportData()
         return Reports(FakeReportsUowFactory(data), lambda s, t, c: _ignore(data.add_run(s, t, c)))
-    engine = _engine(request)
+    engine = store_engine(request)
 
     def add_run(suite: str, started_at: datetime, counts: dict[str, int]) -> None:
         run = NewRun(
