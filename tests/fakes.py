@@ -735,6 +735,7 @@ _check_run_records_check: type[_CheckRunRecords] = FakeOutboxQueue
 
 # isort: off
 from collections.abc import Sequence as _DSequence  # noqa: E402, RUF100
+from copy import deepcopy as _d_deepcopy  # noqa: E402, RUF100
 from dataclasses import dataclass as _d_dataclass  # noqa: E402, RUF100
 from datetime import datetime as _d_datetime  # noqa: E402, RUF100
 from bot.core.redact import redact as _d_redact  # noqa: E402, RUF100
@@ -868,7 +869,12 @@ _task_checks_check: type[_TaskCheckRepository] = FakeTaskChecks
 
 
 class FakeDeliveryUnitOfWork(FakeUnitOfWork):
-    """FakeUnitOfWork with the deliveries and the task checks, which units of work may share."""
+    """FakeUnitOfWork with the deliveries and the task checks, which units of work may share.
+
+    Unlike FakeUnitOfWork it rolls back: leaving without commit() restores the store, the
+    deliveries and the task checks as they were at entry or at the last commit. Units of work
+    on one store must therefore not overlap.
+    """
 
     def __init__(
         self,
@@ -878,11 +884,31 @@ class FakeDeliveryUnitOfWork(FakeUnitOfWork):
         tasks: FakeTaskChecks | None = None,
     ) -> None:
         super().__init__(store)
-        self.deliveries: _Deliveries = deliveries or FakeDeliveries()
-        self.tasks: _TaskCheckRepository = tasks or FakeTaskChecks()
+        self._deliveries = deliveries if deliveries is not None else FakeDeliveries()
+        self._tasks = tasks if tasks is not None else FakeTaskChecks()
+        self.deliveries: _Deliveries = self._deliveries
+        self.tasks: _TaskCheckRepository = self._tasks
+        self._saved: tuple[dict[str, object], dict[str, StoredDelivery], list[_TaskCheck]]
+        self._save()
+
+    def _save(self) -> None:
+        self._saved = _d_deepcopy((self.store.__dict__, self._deliveries.rows, self._tasks.checks))
 
     def __enter__(self) -> FakeDeliveryUnitOfWork:
+        self._save()
         return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.rollback()
+
+    def commit(self) -> None:
+        super().commit()
+        self._save()
+
+    def rollback(self) -> None:
+        store, rows, checks = _d_deepcopy(self._saved)
+        self.store.__dict__.update(store)
+        self._deliveries.rows, self._tasks.checks = rows, checks
 
 
 _delivery_uow_check: type[_DeliveryUnitOfWork] = FakeDeliveryUnitOfWork
