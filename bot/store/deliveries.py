@@ -14,6 +14,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
 from bot.core.redact import redact
+from bot.ports.webhooks import Deliveries, DeliveryRecorder
 from bot.store.common import utc
 from bot.store.engine import writer
 from bot.store.tables import WebhookDelivery
@@ -249,3 +250,8 @@ class EngineDeliveryStore:
             return DeliveryRepository(session).pending(
                 limit=limit, before=before, stuck_before=stuck_before
             )
+
+
+# mypy checks both classes against the ports the webhook service speaks.
+_PORT_CHECK: type[Deliveries] = DeliveryRepository
+_RECORDER_CHECK: type[DeliveryRecorder] = EngineDeliveryStore
