@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
 from sqlalchemy import Engine
 
 from bot.core.commit_verdict import VerdictTarget, digest, verdict_intent
@@ -13,20 +10,13 @@ from bot.core.intents import SetCommitVerdict
 from bot.core.model import Category, Classification
 from bot.github.dryrun import DryRunGateway
 from bot.store.outbox_queue import list_entries
-from tests.github.outbox_helpers import FakeClock, enqueue, outbox_engine, sender
+from tests.github.outbox_helpers import FakeClock, enqueue, sender
 
 SHA = "d" * 40
 NEW = JudgedFailure("t::login", Classification.NEW, Category.INFRASTRUCTURE, None)
 KNOWN = JudgedFailure("t::login", Classification.KNOWN, Category.INFRASTRUCTURE, 1029)
 WEB = "https://github.com/a/b"
 RANGE = SuspectRange("t::login", 7, SHA, 6, "e" * 40)
-
-
-@pytest.fixture
-def engine(database_url: str) -> Iterator[Engine]:
-    eng = outbox_engine(database_url)
-    yield eng
-    eng.dispose()
 
 
 def _intent(failure: JudgedFailure, revision: int) -> SetCommitVerdict:

@@ -3,17 +3,13 @@ real SQLite and PostgreSQL; GitHub's failures leave what is stored as it was."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
 
-import pytest
 from sqlalchemy import Engine
 
 from bot.core.tasklist import BEFORE_TRACKING, ISSUE_READ, WEBHOOK
 from bot.services.issue_sync import refresh_task_checks
 from bot.services.task_checks import record_edit
-from bot.store.engine import make_engine
-from bot.store.migrate import upgrade
 from bot.store.uow import SqlUnitOfWork
 from tests.core.test_tasklist import PHRASES, PLAN
 from tests.github.conftest import gateway_for
@@ -21,14 +17,6 @@ from tests.github.fake_state import Fault
 from tests.github_server import GitHubState, running_github
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def engine(database_url: str) -> Iterator[Engine]:
-    upgrade(database_url)
-    made = make_engine(database_url)
-    yield made
-    made.dispose()
 
 
 def _history(engine: Engine) -> list[tuple[str, bool, str | None, str]]:

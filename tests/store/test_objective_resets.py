@@ -3,29 +3,17 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import timedelta
 
-import pytest
 from sqlalchemy import Engine
 
 from bot.config import Settings
 from bot.configs import report_config
 from bot.services.objective import objective, objective_of
-from bot.store.engine import make_engine
-from bot.store.migrate import upgrade
 from bot.store.reports import uow_factory
 from tests.store.helpers import T0
 from tests.store.test_summaries import add_runs
-
-
-@pytest.fixture
-def engine(database_url: str) -> Iterator[Engine]:
-    upgrade(database_url)
-    engine = make_engine(database_url)
-    yield engine
-    engine.dispose()
 
 
 def test_newest_resets_leave_every_other_figure_unchanged(engine: Engine) -> None:

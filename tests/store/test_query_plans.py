@@ -21,7 +21,8 @@ from bot.store.migrate import upgrade
 
 
 @pytest.fixture
-def engine(database_url: str) -> Iterator[Engine]:
+def year_engine(database_url: str) -> Iterator[Engine]:
+    """A year of history, so the planner has a reason to choose (the shared `engine` is empty)."""
     upgrade(database_url)
     for part in split(3_000):  # three runs a day for a year, a few failures each
         load(database_url, part)
@@ -71,14 +72,14 @@ def _full_scans(plan: str) -> list[str]:
     ]
 
 
-def test_hot_paths_use_indexes_on_failures(engine: Engine) -> None:
+def test_hot_paths_use_indexes_on_failures(year_engine: Engine) -> None:
     checked = 0
-    for name, op in operations(engine, START + timedelta(days=365, hours=2)).items():
-        for statement, params in _sent(engine, op):
+    for name, op in operations(year_engine, START + timedelta(days=365, hours=2)).items():
+        for statement, params in _sent(year_engine, op):
             if "failures" not in statement:
                 continue
             checked += 1
-            plan = _plan(engine, statement, params)
+            plan = _plan(year_engine, statement, params)
             assert not _full_scans(plan), f"{name}: {statement}\n{plan}"
     assert checked >= 3, "the hot paths read failures somewhere (the upload's previous runs)"
 
@@ -114,16 +115,16 @@ def _unbounded(plan: str, table: str) -> list[str]:
     return found
 
 
-def test_reads_of_history_come_from_summaries_by_seeks(engine: Engine) -> None:
-    ops = operations(engine, START + timedelta(days=365, hours=2))
+def test_reads_of_history_come_from_summaries_by_seeks(year_engine: Engine) -> None:
+    ops = operations(year_engine, START + timedelta(days=365, hours=2))
     for name, wanted in SUMMARIES.items():
-        sent = _sent(engine, ops[name])
+        sent = _sent(year_engine, ops[name])
         read = {t for t in (*HISTORY, "issue_totals", "rule_totals") for s, _ in sent if t in s}
         assert wanted <= read, f"{name} reads {sorted(read)}"
         if name != "dashboard":  # the dashboard's flaky tests are failures, sought by index
             assert "failures" not in read, f"{name} reads failures"
         for statement, params in sent:
-            plan = _plan(engine, statement, params)
+            plan = _plan(year_engine, statement, params)
             for table in HISTORY:
                 if table in statement:
                     assert not _unbounded(plan, table), f"{name}: {statement}\n{plan}"
@@ -137,31 +138,31 @@ def _writeback_reads(engine: Engine) -> list[tuple[str, Any]]:
     return [(s, p) for s, p in sent if any(t in s for t in tables)]
 
 
-def test_the_uploads_write_back_reads_seek_the_issue_history(engine: Engine) -> None:
+def test_the_uploads_write_back_reads_seek_the_issue_history(year_engine: Engine) -> None:
     # The matched issues' whole history is in these tables: each read must seek, never scan.
-    sent = _writeback_reads(engine)
+    sent = _writeback_reads(year_engine)
     statements = [s for s, _ in sent]
     assert any("max(runs.started_at)" in s for s in statements), "the issue's suites' last run"
     assert any("FROM failures" in s and "known_issue" in s for s in statements), "latest runs"
     assert sum("issue_tallies" in s for s in statements) >= 5, statements
     for statement, params in sent:
-        plan = _plan(engine, statement, params)
+        plan = _plan(year_engine, statement, params)
         for table in ("failures", "issue_tallies"):
             if f"FROM {table}" in statement or f"JOIN {table}" in statement:
                 assert not _unbounded(plan, table), f"{statement}\n{plan}"
 
 
 def test_the_latest_runs_failures_are_read_by_run_not_along_the_issues_history(
-    engine: Engine,
+    year_engine: Engine,
 ) -> None:
     # The issue's latest runs are known by id: their failures come from the (run, node) index.
     # Along the (issue, time) index the read would walk every failure the issue ever had.
-    sent = _writeback_reads(engine)
+    sent = _writeback_reads(year_engine)
     latest = [
         (s, p) for s, p in sent if "FROM failures" in s and "run_id IN" in s and "known_issue" in s
     ]
     assert latest, [s for s, _ in sent]
     for statement, params in latest:
-        plan = _plan(engine, statement, params)
+        plan = _plan(year_engine, statement, params)
         assert "ix_failures_issue_started" not in plan, f"{statement}\n{plan}"
         assert "ix_failures_run_nodeid" in plan, f"{statement}\n{plan}"

@@ -2,22 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
 from sqlalchemy import Engine, event, select
 from sqlmodel import Session
 
 from bot.core.model import Outcome, TestResult
 from bot.store.tables import SuiteTest
 from bot.store.uow import SqlUnitOfWork
-from tests.store.helpers import day, engine_for
-
-
-@pytest.fixture
-def engine(database_url: str) -> Iterator[Engine]:
-    with engine_for(database_url) as engine:
-        yield engine
+from tests.store.helpers import day
 
 
 def record(engine: Engine, n: int, *nodeids: str, environment: str = "e") -> list[str]:

@@ -9,7 +9,6 @@ failure rows. The migration's backfill is held to the same recomputation.
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import timedelta
 from typing import Any
@@ -27,14 +26,6 @@ ISSUES = [(1029, "redis"), (1029, "redis-timeout"), (700, "cart"), (88, "")]  # 
 NODES = [f"tests/test_{m}.py::test_{i}" for m in "abc" for i in range(6)]
 CLASSES = ["known", "new", "recurred", "persistent", "flaky"]
 CATEGORIES = ["infrastructure", "product"]
-
-
-@pytest.fixture
-def engine(database_url: str) -> Iterator[Engine]:
-    upgrade(database_url)
-    engine = make_engine(database_url)
-    yield engine
-    engine.dispose()
 
 
 def _failure(rng: random.Random, run_id: int, n: int, nodeid: str) -> FailureRecord:
