@@ -71,10 +71,17 @@ def objective_of(
     return replace(found, resets=found.resets[max(len(found.resets) - resets, 0) :])
 
 
-def objective(uow: UowFactory, *, suite: str, at: datetime, config: ReportConfig) -> Objective:
-    """Compute one suite's objective in its own read transaction."""
+def objective(
+    uow: UowFactory,
+    *,
+    suite: str,
+    at: datetime,
+    config: ReportConfig,
+    resets: int | None = None,
+) -> Objective:
+    """Compute one suite's objective in its own read transaction (see objective_of)."""
     with uow() as tx:
-        return objective_of(tx.reports, suite=suite, at=at, config=config)
+        return objective_of(tx.reports, suite=suite, at=at, config=config, resets=resets)
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime
 from typing import Annotated
 
@@ -17,6 +18,11 @@ from bot.services.objective import UnknownSuiteError, objective, report_tz
 from bot.services.weekly import judge_week
 from bot.web.deps import Context
 from bot.web.errors import ApiError, error_responses
+
+# The API lists the newest resets only, so its cost does not grow with the suite's history: a
+# noisy suite resets its streak on nearly every run (a year held 1,095).
+DEFAULT_RESETS = 100
+MAX_RESETS = 1000
 
 router = APIRouter()
 
@@ -54,10 +60,15 @@ class ObjectiveOut(BaseModel):
     met: bool = Field(
         description="window clean and coverage at least the configured share", examples=[False]
     )
-    resets: list[ResetOut] = Field(description="every regression that reset a streak")
+    resets: list[ResetOut] = Field(
+        description="the regressions that reset a streak, newest last: the newest `resets` of them"
+    )
+    resets_truncated: bool = Field(
+        default=False, description="older resets exist beyond the ones listed", examples=[False]
+    )
 
 
-def objective_out(obj: Objective) -> ObjectiveOut:
+def objective_out(obj: Objective, *, resets_truncated: bool = False) -> ObjectiveOut:
     """Turn the core objective into its API shape."""
     last = obj.last_regression
     return ObjectiveOut(
@@ -81,6 +92,7 @@ def objective_out(obj: Objective) -> ObjectiveOut:
             )
             for r in obj.resets
         ],
+        resets_truncated=resets_truncated,
     )
 
 
@@ -116,14 +128,28 @@ def get_objective(
             json_schema_extra={"format": "date-time"},
         ),
     ] = None,
+    resets: Annotated[
+        int,
+        Query(
+            ge=0,
+            le=MAX_RESETS,
+            description=f"how many of the newest streak resets to list (at most {MAX_RESETS})",
+        ),
+    ] = DEFAULT_RESETS,
 ) -> ObjectiveOut:
-    """Answer the streak, last regression, clean window, coverage and reset history."""
+    """Answer the streak, last regression, clean window, coverage and the newest resets."""
     when = parse_at(at, context.clock())
     try:
-        obj = objective(context.reports, suite=suite, at=when, config=context.report_config)
+        # One more than asked tells whether older resets exist, without counting them all.
+        obj = objective(
+            context.reports, suite=suite, at=when, config=context.report_config,
+            resets=resets + 1,
+        )  # fmt: skip
     except UnknownSuiteError as exc:
         raise ApiError(404, exc.reason, exc.message) from None
-    return objective_out(obj)
+    truncated = len(obj.resets) > resets
+    listed = obj.resets[len(obj.resets) - resets :] if resets else ()
+    return objective_out(replace(obj, resets=listed), resets_truncated=truncated)
 
 
 class TaskCheckOut(BaseModel):
