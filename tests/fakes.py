@@ -14,7 +14,8 @@ from datetime import datetime as _st_datetime  # noqa: E402, RUF100
 import fnmatch as _st_fnmatch  # noqa: E402, RUF100
 from bot.core.intents import Intent as _StIntent  # noqa: E402, RUF100
 from bot.core.model import TestResult as _StTestResult  # noqa: E402, RUF100
-from bot.ports.store import ClusterRecord as _ClusterRecord, FailureRecord as _FailureRecord  # noqa: E402, RUF100
+from bot.ports.store import FailureRecord as _FailureRecord  # noqa: E402, RUF100
+from bot.core.clusters import ClusterSummary as _ClusterSummary
 from bot.ports.store import IssueState as _IssueState, IssueStats as _IssueStats  # noqa: E402, RUF100
 from bot.ports.store import ManualLinkRecord as _ManualLinkRecord, NewRun as _NewRun  # noqa: E402, RUF100
 from bot.ports.store import RuleStats as _RuleStats, RunRecord as _RunRecord  # noqa: E402, RUF100
@@ -39,7 +40,7 @@ class FakeStore:
         self.runs: list[_RunRecord] = []
         self.failures: list[_FailureRecord] = []
         self.suite_tests: set[tuple[str, str, str]] = set()
-        self.clusters: dict[str, _ClusterRecord] = {}
+        self.clusters: dict[str, _ClusterSummary] = {}
         self.issue_states: dict[int, _IssueState] = {}
         self.links: list[_ManualLinkRecord] = []
         self.wrong: dict[tuple[int, str], str | None] = {}
@@ -142,7 +143,7 @@ class _FakeClusters:
     def __init__(self, store: FakeStore) -> None:
         self.s = store
 
-    def record(self, *, hits: _StSequence[_ClusterRecord]) -> None:
+    def record(self, *, hits: _StSequence[_ClusterSummary]) -> None:
         for h in hits:
             old = self.s.clusters.get(h.fingerprint)
             self.s.clusters[h.fingerprint] = (
@@ -157,7 +158,7 @@ class _FakeClusters:
                 )
             )
 
-    def top(self, *, offset: int, limit: int) -> tuple[list[_ClusterRecord], int]:
+    def top(self, *, offset: int, limit: int) -> tuple[list[_ClusterSummary], int]:
         ranked = sorted(self.s.clusters.values(), key=lambda c: (-c.count, c.fingerprint))
         return ranked[offset : offset + limit], len(ranked)
 
@@ -402,7 +403,6 @@ _uow_check: type[_UnitOfWork] = FakeUnitOfWork
 from collections.abc import Collection as _ObCollection  # noqa: E402, RUF100
 from dataclasses import dataclass as _ob_dataclass, field as _ob_field  # noqa: E402, RUF100
 from datetime import datetime as _ob_datetime  # noqa: E402, RUF100
-from bot.core.comment_policy import ClusterCandidate as _ClusterCandidate  # noqa: E402, RUF100
 from bot.core.render_comments import IssueActivity as _IssueActivity  # noqa: E402, RUF100
 from bot.ports.store import WritebackHistory as _WritebackHistory  # noqa: E402, RUF100
 # isort: on
@@ -413,7 +413,7 @@ class FakeWritebackHistory:
     """Serves prepared activities and clusters; records what was asked."""
 
     activities: dict[int, _IssueActivity] = _ob_field(default_factory=dict)
-    clusters: list[_ClusterCandidate] = _ob_field(default_factory=list)
+    clusters: list[_ClusterSummary] = _ob_field(default_factory=list)
     asked: list[tuple[str, object]] = _ob_field(default_factory=list)
 
     def issue_activity(
@@ -431,7 +431,7 @@ class FakeWritebackHistory:
         self.asked.append(("open_issue_activity", now))
         return [a for a in self.activities.values() if a.state != "closed"]
 
-    def cluster_candidates(self, *, min_runs: int) -> list[_ClusterCandidate]:
+    def cluster_candidates(self, *, min_runs: int) -> list[_ClusterSummary]:
         self.asked.append(("cluster_candidates", min_runs))
         return [c for c in self.clusters if c.runs >= min_runs]
 

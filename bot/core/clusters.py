@@ -3,9 +3,31 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from datetime import datetime
 
 from bot.core.model import Failure, Phase
 from bot.core.signature import mask
+
+
+@dataclass(frozen=True, slots=True)
+class ClusterSummary:
+    """Unmatched failures of one suite sharing a fingerprint: stored, listed, or to be filed.
+
+    When ingest records a run's hits, count and runs are that run's; read back, the totals.
+    """
+
+    fingerprint: str
+    suite: str
+    first_seen: datetime
+    last_seen: datetime
+    count: int
+    runs: int
+    exception: str | None
+    example_nodeid: str
+    example_message: str
+    suggested_rule: str
+
 
 _MAX_REGEX = 200
 # Masked tokens become loose patterns again: the rule must match every member of the cluster.

@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from bot.core.clusters import strip_exception
+from bot.core.clusters import ClusterSummary, strip_exception
 from bot.core.commit_verdict import VerdictTarget
 from bot.core.criteria import plural
 from bot.core.gate import SuspectRange
@@ -58,21 +58,6 @@ class PolicyConfig:
         if isinstance(reopen, bool):
             changes["reopen_on_recurrence"] = reopen
         return replace(self, **changes)  # type: ignore[arg-type]
-
-
-@dataclass(frozen=True, slots=True)
-class ClusterCandidate:
-    """An unmatched fingerprint that might deserve its own issue."""
-
-    fingerprint: str
-    runs: int
-    count: int
-    exception: str | None
-    example_nodeid: str
-    example_message: str
-    suggested_rule: str
-    first_seen: datetime
-    last_seen: datetime
 
 
 def event_for(
@@ -208,7 +193,7 @@ def plan_stale(
 
 
 def plan_new_issue(
-    candidates: Sequence[ClusterCandidate],
+    candidates: Sequence[ClusterSummary],
     *,
     config: PolicyConfig,
     labels: tuple[str, ...] = (),

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol, Self
 
-from bot.core.comment_policy import ClusterCandidate
+from bot.core.clusters import ClusterSummary
 from bot.core.model import TestResult
 from bot.core.render_comments import IssueActivity
 from bot.ports.outbox import Outbox
@@ -78,22 +78,6 @@ class TestState:
     last_passed_at: datetime | None
     last_failed_at: datetime | None
     history: str
-
-
-@dataclass(frozen=True, slots=True)
-class ClusterRecord:
-    """Unmatched failures sharing a fingerprint; when recording, count/runs are this run's."""
-
-    fingerprint: str
-    suite: str
-    first_seen: datetime
-    last_seen: datetime
-    count: int
-    runs: int
-    exception: str | None
-    example_nodeid: str
-    example_message: str
-    suggested_rule: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,11 +170,11 @@ class SuiteTestRepository(Protocol):
 
 
 class ClusterRepository(Protocol):
-    def record(self, *, hits: Sequence[ClusterRecord]) -> None:
+    def record(self, *, hits: Sequence[ClusterSummary]) -> None:
         """Add one run's unmatched failures: counts add up, first/last seen widen."""
         ...
 
-    def top(self, *, offset: int, limit: int) -> tuple[list[ClusterRecord], int]: ...
+    def top(self, *, offset: int, limit: int) -> tuple[list[ClusterSummary], int]: ...
 
 
 class IssueStateRepository(Protocol):
@@ -337,7 +321,7 @@ class WritebackHistory(Protocol):
         """Summarise every known issue with occurrences that is not closed."""
         ...
 
-    def cluster_candidates(self, *, min_runs: int) -> list[ClusterCandidate]:
+    def cluster_candidates(self, *, min_runs: int) -> list[ClusterSummary]:
         """List unmatched clusters seen in min_runs runs or more, never filed as an issue."""
         ...
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from bot.core.clusters import describe
+from bot.core.clusters import ClusterSummary, describe
 from bot.core.errors import KnowledgeError, TriageError
 from bot.core.knowledge import parse_knowledge
 from bot.core.redact import redact
-from bot.ports.store import ClusterRecord, FailureRecord
+from bot.ports.store import FailureRecord
 from bot.services.backtest import to_failure
 from bot.services.pages import PagesUow
 
@@ -34,7 +34,7 @@ class RuleReplay:
 
 @dataclass(frozen=True, slots=True)
 class ClusterPageView:
-    cluster: ClusterRecord
+    cluster: ClusterSummary
     examples: list[FailureRecord]
     issue: int | None  # the issue the bot opened for it
     file_name: str
@@ -42,7 +42,7 @@ class ClusterPageView:
     replay: RuleReplay
 
 
-def knowledge_file(cluster: ClusterRecord, *, number: int, category: str) -> str:
+def knowledge_file(cluster: ClusterSummary, *, number: int, category: str) -> str:
     """Write a complete knowledge file around the cluster's suggested [[rules]] block."""
     title = redact(describe(cluster.exception, cluster.example_message))[:120]
     title = title or cluster.example_nodeid

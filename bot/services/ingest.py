@@ -16,7 +16,7 @@ from bot.core.classify import (
     letter,
     summarise,
 )
-from bot.core.clusters import suggest_rule
+from bot.core.clusters import ClusterSummary, suggest_rule
 from bot.core.digest import report_digest
 from bot.core.errors import TriageError
 from bot.core.knowledge import KnowledgeBase
@@ -25,7 +25,7 @@ from bot.core.redact import redact_run
 from bot.core.reports import read_report_bytes
 from bot.core.signature import SIGNATURE_VERSION, fingerprint
 from bot.core.timeutil import as_utc
-from bot.ports.store import ClusterRecord, FailureRecord, IssueState, NewRun, RunRecord, UnitOfWork
+from bot.ports.store import FailureRecord, IssueState, NewRun, RunRecord, UnitOfWork
 from bot.services.corrections import match_failures
 from bot.services.rejudge import mark_flaky
 from bot.services.run_identity import same_run
@@ -290,14 +290,14 @@ def excerpt(text: str, cap: int = 2000) -> str:
 
 def _cluster_hits(
     suite: str, started: datetime, failures: Sequence[Failure], verdicts: Sequence[FailureVerdict]
-) -> list[ClusterRecord]:
+) -> list[ClusterSummary]:
     """Group this run's unmatched failures by fingerprint, with the first as the example."""
     groups: dict[str, list[Failure]] = {}
     for failure, verdict in zip(failures, verdicts, strict=True):
         if verdict.known_issue is None and verdict.fingerprint:
             groups.setdefault(verdict.fingerprint, []).append(failure)
     return [
-        ClusterRecord(
+        ClusterSummary(
             fingerprint=fp,
             suite=suite,
             first_seen=started,

@@ -8,17 +8,11 @@ from datetime import date, datetime, timedelta, tzinfo
 from itertools import pairwise
 from typing import Protocol
 
+from bot.core.clusters import ClusterSummary
 from bot.core.errors import TriageError
 from bot.core.knowledge import KnowledgeBase
 from bot.core.redact import redact
-from bot.ports.store import (
-    ClusterRecord,
-    FailureRecord,
-    IssueStateRepository,
-    RunRecord,
-    TestState,
-    UnitOfWork,
-)
+from bot.ports.store import FailureRecord, IssueStateRepository, RunRecord, TestState, UnitOfWork
 from bot.services.queries import KnownIssueItem, known_issues
 
 EXCERPT = 240  # characters of an error shown beside a failure
@@ -36,7 +30,7 @@ class PageReads(Protocol):
 
     def sticky_comment(self, *, issue: int) -> int | None: ...
 
-    def cluster(self, *, fingerprint: str) -> ClusterRecord | None: ...
+    def cluster(self, *, fingerprint: str) -> ClusterSummary | None: ...
 
     def filed_issue(self, *, fingerprint: str) -> int | None: ...
 

@@ -1,7 +1,7 @@
 """The known-issue read model: every known issue with its occurrences and each rule's precision.
 
 Runs, failures and clusters are read straight from their ports (RunRecord, FailureRecord,
-ClusterRecord); the web edge turns these dataclasses into its pydantic answers.
+ClusterSummary); the web edge turns these dataclasses into its pydantic answers.
 """
 
 from __future__ import annotations

@@ -17,10 +17,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.core.classify import FlakyPolicy, Prior, classify, letter
-from bot.core.clusters import suggest_rule
+from bot.core.clusters import ClusterSummary, suggest_rule
 from bot.core.knowledge import KnowledgeBase
 from bot.core.model import Classification, Match, Outcome
-from bot.ports.store import ClusterRecord, IssueState, JudgementChange, StoredFailure, UnitOfWork
+from bot.ports.store import IssueState, JudgementChange, StoredFailure, UnitOfWork
 from bot.services.backtest import to_failure
 from bot.services.corrections import match_failures
 from bot.services.verdict import replan_commit_verdicts
@@ -175,7 +175,7 @@ def _save(
     uow.judgements.apply(changes=changes)
     by_id = {r.id: r for r in rows}
     prints: set[str] = set()
-    hits: list[ClusterRecord] = []
+    hits: list[ClusterSummary] = []
     for c in changes:
         r = by_id[c.failure_id].record
         if c.before_issue == c.after_issue or not r.fingerprint:
@@ -189,9 +189,9 @@ def _save(
     replan_commit_verdicts(uow, {c.run_id for c in changes}, now=changes[0].at)
 
 
-def _empty_hit(row: StoredFailure) -> ClusterRecord:
+def _empty_hit(row: StoredFailure) -> ClusterSummary:
     r = row.record
-    return ClusterRecord(
+    return ClusterSummary(
         fingerprint=r.fingerprint,
         suite=r.suite,
         first_seen=r.started_at,

@@ -8,15 +8,15 @@ from typing import Any
 from sqlalchemy import case, func, select
 from sqlmodel import Session
 
-from bot.ports.store import ClusterRecord
+from bot.core.clusters import ClusterSummary
 from bot.store.common import upsert, utc
 from bot.store.tables import Cluster
 
 _CLUSTERS = Cluster.__table__  # type: ignore[attr-defined]
 
 
-def _cluster_record(row: Any) -> ClusterRecord:
-    return ClusterRecord(
+def _cluster_record(row: Any) -> ClusterSummary:
+    return ClusterSummary(
         fingerprint=row.fingerprint,
         suite=row.suite,
         first_seen=utc(row.first_seen),
@@ -36,7 +36,7 @@ class SqlClusters:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def record(self, *, hits: Sequence[ClusterRecord]) -> None:
+    def record(self, *, hits: Sequence[ClusterSummary]) -> None:
         """Add one run's unmatched failures to their clusters."""
         if not hits:
             return
@@ -74,7 +74,7 @@ class SqlClusters:
         )
         self.session.execute(statement, values)
 
-    def top(self, *, offset: int, limit: int) -> tuple[list[ClusterRecord], int]:
+    def top(self, *, offset: int, limit: int) -> tuple[list[ClusterSummary], int]:
         """Return clusters by failure count, largest first, and the total."""
         total = self.session.execute(select(func.count()).select_from(_CLUSTERS)).scalar_one()
         query = (

@@ -9,7 +9,8 @@ from typing import Any
 from sqlalchemy import Engine, func, select
 from sqlmodel import Session
 
-from bot.ports.store import ClusterRecord, FailureRecord, TestState
+from bot.core.clusters import ClusterSummary
+from bot.ports.store import FailureRecord, TestState
 from bot.store.clusters import _cluster_record
 from bot.store.common import utc
 from bot.store.outbox_repository import DEAD
@@ -63,7 +64,7 @@ class SqlPageReads:
         ).first()
         return int(row[0]) if row else None
 
-    def cluster(self, *, fingerprint: str) -> ClusterRecord | None:
+    def cluster(self, *, fingerprint: str) -> ClusterSummary | None:
         row = self.session.execute(select(Cluster).where(_C.fingerprint == fingerprint)).first()
         return _cluster_record(row[0]) if row else None
 

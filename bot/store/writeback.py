@@ -11,8 +11,7 @@ from sqlalchemy import distinct, func, or_
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
-from bot.core.clusters import describe
-from bot.core.comment_policy import ClusterCandidate
+from bot.core.clusters import ClusterSummary, describe
 from bot.core.render_comments import IssueActivity, RunRef
 from bot.ports.store import WritebackHistory
 from bot.store.common import maybe_utc, utc
@@ -55,7 +54,7 @@ class SqlWritebackHistory:
         found = self.issue_activity(issues=list(numbers), now=now, latest=latest)
         return [a for a in found if a.state != "closed"]
 
-    def cluster_candidates(self, *, min_runs: int) -> list[ClusterCandidate]:
+    def cluster_candidates(self, *, min_runs: int) -> list[ClusterSummary]:
         """List clusters seen in min_runs runs or more whose fingerprint was never filed."""
         filed = set(
             self.session.exec(
@@ -67,8 +66,9 @@ class SqlWritebackHistory:
         clusters = self.session.exec(select(Cluster).where(Cluster.runs >= min_runs)).all()
         clusters = [c for c in clusters if not self._covered_or_flaky(c)]
         return [
-            ClusterCandidate(
+            ClusterSummary(
                 fingerprint=c.fingerprint,
+                suite=c.suite,
                 runs=c.runs,
                 count=c.count,
                 exception=c.exception,

@@ -8,14 +8,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.core.comment_policy import (
-    ClusterCandidate,
-    PolicyConfig,
-    event_for,
-    plan_new_issue,
-    plan_run,
-    plan_stale,
-)
+from bot.core.clusters import ClusterSummary
+from bot.core.comment_policy import PolicyConfig, event_for, plan_new_issue, plan_run, plan_stale
 from bot.core.intents import CreateIssue, PostComment, SetIssueState, UpsertComment
 from bot.core.render_comments import IssueActivity, RunRef
 
@@ -161,17 +155,18 @@ def test_stale_issues_get_one_notice_with_evidence() -> None:
     assert again[0].key == notice.key  # same quiet stretch, same key: the outbox stores it once
 
 
-def _cluster(fp: str, runs: int) -> ClusterCandidate:
-    return ClusterCandidate(
-        fp,
-        runs,
-        runs * 2,
-        "ValueError",
-        "t.py::test_b",
-        "ValueError: bad\nmore",
-        "[[rules]]",
-        NOW,
-        NOW,
+def _cluster(fp: str, runs: int) -> ClusterSummary:
+    return ClusterSummary(
+        fingerprint=fp,
+        suite="e2e",
+        first_seen=NOW,
+        last_seen=NOW,
+        count=runs * 2,
+        runs=runs,
+        exception="ValueError",
+        example_nodeid="t.py::test_b",
+        example_message="ValueError: bad\nmore",
+        suggested_rule="[[rules]]",
     )
 
 

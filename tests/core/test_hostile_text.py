@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.core.clusters import describe
-from bot.core.comment_policy import ClusterCandidate, PolicyConfig, plan_new_issue
+from bot.core.clusters import ClusterSummary, describe
+from bot.core.comment_policy import PolicyConfig, plan_new_issue
 from bot.core.criteria import WeekFacts
 from bot.core.errors import TriageError
 from bot.core.intents import CreateIssue
@@ -123,13 +123,15 @@ def test_is_http_url() -> None:
     assert not is_http_url("http://[::1")  # malformed: urlsplit raises
 
 
-def _candidate(message: str, nodeid: str = "t.py::test_b") -> ClusterCandidate:
-    return ClusterCandidate(
-        "ab" * 8, 5, 9, "RuntimeError", nodeid, message, "[[rules]]\n", NOW, NOW
-    )
+def _candidate(message: str, nodeid: str = "t.py::test_b") -> ClusterSummary:
+    return ClusterSummary(
+        fingerprint="ab" * 8, suite="e2e", first_seen=NOW, last_seen=NOW, count=9, runs=5,
+        exception="RuntimeError", example_nodeid=nodeid, example_message=message,
+        suggested_rule="[[rules]]\n",
+    )  # fmt: skip
 
 
-def _new_issue(candidate: ClusterCandidate) -> CreateIssue:
+def _new_issue(candidate: ClusterSummary) -> CreateIssue:
     (intent,) = plan_new_issue([candidate], config=PolicyConfig(file_new_issues=True))
     assert isinstance(intent, CreateIssue)
     return intent
