@@ -14,7 +14,8 @@ on PostgreSQL an ANALYZE standing for autovacuum's autoanalyze (off on the test 
 year is timed before that upkeep too (the statistics of the month: what an hour without the job
 looks like, and what the service had before it existed) and, after it, through a new engine.
 Figures are CPU (process time) and wall, min and median of --repeat rounds, with the machine's
-load average. year/empty is the issue's figure.
+load average; on SQLite also the work in virtual machine instructions (median of 3 more calls),
+which the load of a shared machine does not change. year/empty is the issue's figure.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import psycopg
-from sqlalchemy import Engine
+from sqlalchemy import Engine, event
 
 from bench.ingest import database
 from bench.real_reports import make_report
@@ -205,6 +206,42 @@ def timed(fn: Op, repeat: int) -> tuple[list[float], list[float]]:
     return cpu, wall
 
 
+STEP = 100  # SQLite virtual machine instructions between two calls of the progress handler
+
+
+def vm_steps(engine: Engine, fn: Op, calls: int = 3) -> list[int]:
+    """SQLite VM instructions (to STEP) of each of `calls` calls: the work, whatever the load.
+
+    A progress handler counts on every connection checked out meanwhile, then is removed; the
+    timed calls run without it.
+    """
+    count = [0]
+
+    def tick() -> int:
+        count[0] += 1
+        return 0  # go on
+
+    def on_checkout(dbapi: Any, _record: Any, _proxy: Any) -> None:
+        dbapi.set_progress_handler(tick, STEP)
+
+    def on_checkin(dbapi: Any, _record: Any) -> None:
+        if dbapi is not None:
+            dbapi.set_progress_handler(None, 0)
+
+    event.listen(engine, "checkout", on_checkout)
+    event.listen(engine, "checkin", on_checkin)
+    steps = []
+    try:
+        for _ in range(calls):
+            count[0] = 0
+            fn()
+            steps.append(count[0] * STEP)
+    finally:
+        event.remove(engine, "checkout", on_checkout)
+        event.remove(engine, "checkin", on_checkin)
+    return steps
+
+
 def _ms(samples: list[float]) -> str:
     return f"{min(samples) * 1000:7.1f} {statistics.median(samples) * 1000:7.1f}"
 
@@ -241,10 +278,14 @@ def run(kind: str, rows: int, repeat: int) -> None:
     at = START + timedelta(days=365, hours=2)
     recent, older = split(rows)
     stages: dict[str, dict[str, tuple[list[float], list[float]]]] = {}
+    work: dict[str, dict[str, list[int]]] = {}
     upkept: list[str] = []
 
     def measure(stage: str, engine: Engine) -> None:
-        stages[stage] = {name: timed(op, repeat) for name, op in operations(engine, at).items()}
+        ops = operations(engine, at)
+        stages[stage] = {name: timed(op, repeat) for name, op in ops.items()}
+        if kind == "sqlite":
+            work[stage] = {name: vm_steps(engine, op) for name, op in ops.items()}
 
     def keep_up(stage: str, engine: Engine) -> None:
         cpu, what = upkeep(kind, url, engine)
@@ -282,6 +323,17 @@ def run(kind: str, rows: int, repeat: int) -> None:
             f" {s}/empty {med(stages[s][name][0]) / med(ec):.2f}x" for s in STAGES if s != "empty"
         )
         print(f"  {'  ratios':20s}{ratios}")
+        if work:
+            steps = {s: med(work[s][name]) for s in STAGES}
+            print(f"  {'  VM steps (median)':20s} " + " ".join(f"{steps[s]:>17,}" for s in STAGES))
+            # Against the month, not the empty database: an empty one does almost no SQL work
+            # (the CPU there is Python's), so only the growth beyond the window shows here.
+            ratios = "".join(
+                f" {s}/month {steps[s] / max(steps['month'], 1):.2f}x"
+                for s in STAGES
+                if s not in ("empty", "month")
+            )
+            print(f"  {'  steps ratios':20s}{ratios}")
 
 
 def main(argv: list[str] | None = None) -> None:
