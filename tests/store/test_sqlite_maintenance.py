@@ -4,7 +4,8 @@ Nothing in SQLite gathers statistics by itself, and a connection reads them only
 the schema: these tests load a year of history the way it grows in the service (no ANALYZE),
 through an engine whose pooled connection was opened before, and check what the job leaves:
 statistics that count the rows, connections replaced, and the upload's reads of the previous
-runs seeking the index made for them. Work is counted in rows and plans, never in time.
+runs seeking the index made for them; and that the service runs the job when it starts. Work is
+counted in rows and plans, never in time.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from bench.history import ENV, START, SUITE, load, operations, split
 from bot.store.engine import make_engine, refresh_statistics
 from bot.store.migrate import upgrade
 from bot.store.uow import SqlUnitOfWork
+from bot.web.app import create_app
+from tests.web.conftest import make_settings, serving, wait_for
 
 AT = START + timedelta(days=365, hours=2)
 
@@ -154,3 +157,19 @@ def test_after_the_job_the_upload_seeks_the_previous_runs_by_run(
 
     plans = _previous_runs_plans(engine)
     assert all("ix_failures_run_nodeid" in plan for plan in plans), plans
+
+
+def test_the_service_gathers_statistics_at_start(sqlite_url: str) -> None:
+    upgrade(sqlite_url)
+    for part in split(3_000):  # a history stored before (a backfill), never analysed
+        load(sqlite_url, part, analyse=False)
+    settings = make_settings(sqlite_url, scheduler_enabled=True, outbox_sender_enabled=False)
+
+    def analysed() -> bool:
+        try:
+            return _stat_rows(sqlite_url, "failures") == {_count(sqlite_url, "failures")}
+        except sqlite3.OperationalError:  # no sqlite_stat1 yet
+            return False
+
+    with serving(create_app(settings)):
+        wait_for(analysed)
