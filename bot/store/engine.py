@@ -155,7 +155,7 @@ def refresh_statistics(engine: Engine, *, growth: float = STATISTICS_GROWTH) -> 
     an upload's read of the previous runs' failures of its flaky tests takes the suite index,
     9 million VM steps instead of a few thousand. Statistics of a month are as bad on a year:
     the write-back's read of an issue's failures in the last ten runs then scans the table in
-    id order (a month: 82,000 rows, cheaper than sorting 9,000) for 10 million VM steps. And
+    id order (a month's 82,000 rows looked cheaper than sorting 9,000): 10 million VM steps. And
     pooled connections keep the statistics they loaded with the schema, which a new analysis
     of an analysed table does not change: they are replaced at their next checkout.
 
