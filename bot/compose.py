@@ -36,7 +36,7 @@ from bot.services.run_meta import RunMeta
 from bot.services.webhook_context import WebhookConfig, WebhookPorts
 from bot.services.writeback import ingest_and_plan, plan_lifecycle
 from bot.store.deliveries import EngineDeliveryStore
-from bot.store.engine import make_engine, retrying_conflicts
+from bot.store.engine import make_engine, refresh_statistics, retrying_conflicts
 from bot.store.migrate import upgrade
 from bot.store.outbox_queue import SqlOutboxQueue
 from bot.store.reports import uow_factory
@@ -47,6 +47,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 CRITERIA_FILE = "criteria.toml"
+# How often SQLite's planner statistics are checked against the tables' sizes: a check counts
+# the rows (0.1 s CPU with a year stored), and a table must double to be analysed again.
+STATISTICS_MINUTES = 60
 
 
 def utc_now() -> datetime:
@@ -238,6 +241,13 @@ class Components:
                 self.kb.digest[:12], result.scanned, len(result.changes),
             )  # fmt: skip
 
+    def refresh_statistics(self) -> None:
+        """Analyse the SQLite tables that doubled or halved since their statistics (hourly)."""
+        try:
+            refresh_statistics(self.engine)
+        except Exception:  # tried again at the next interval; old statistics still serve
+            log.exception("planner statistics refresh failed")
+
     def issue_reader(self) -> IssueStateReader | None:
         """The gateway that can read issues: a dry run with credentials reads through."""
         for candidate in (self.gateway, getattr(self.gateway, "reads", None)):
@@ -290,7 +300,7 @@ class Components:
         )  # fmt: skip
 
     def start_scheduler(self) -> BackgroundScheduler | None:
-        """Start the weekly report and daily lifecycle jobs, when the scheduler is enabled."""
+        """Start the weekly report, daily lifecycle and hourly upkeep jobs, if enabled."""
         if not self.settings.scheduler_enabled:
             return None
         from bot.scheduler import (  # noqa: PLC0415
@@ -307,6 +317,11 @@ class Components:
             self.scheduler, self.refresh_issue_states, job_id="issue-states",
             minutes=self.settings.issue_refresh_minutes,
         )  # fmt: skip
+        if self.engine.dialect.name == "sqlite":  # PostgreSQL: autovacuum analyses
+            add_interval_job(
+                self.scheduler, self.refresh_statistics, job_id="planner-statistics",
+                minutes=STATISTICS_MINUTES,
+            )  # fmt: skip
         return self.scheduler
 
     def close(self) -> None:
