@@ -220,28 +220,29 @@ class SqlWritebackHistory:
                         break
         finally:
             newest_rows.close()  # a server-side cursor on PostgreSQL: let it go now
-        tests: defaultdict[int, list[str]] = defaultdict(list)
+        tests: defaultdict[int, dict[str, None]] = defaultdict(dict)  # ordered, no repeats
         why: dict[int, tuple[str, str | None, str]] = {}
-        for rid, nodeid, exception, message, rule, classification in self.session.execute(
+        # Sorted here, not by ORDER BY id: that let SQLite walk the whole table in id order
+        # rather than seek these few runs by the (run, node) index and sort their rows.
+        rows = self.session.execute(
             sa_select(
+                col(FailureRow.id),
                 col(FailureRow.run_id),
                 col(FailureRow.nodeid),
                 col(FailureRow.exception),
                 col(FailureRow.message),
                 col(FailureRow.rule),
                 col(FailureRow.classification),
-            )
-            .where(
+            ).where(
                 # `+ 0` keeps the planner off the (issue, time) index, which would walk the
                 # issue's every failure: the (run, node) index reads only these few runs.
                 col(FailureRow.known_issue) + 0 == issue,
                 col(FailureRow.outcome) != FLAKY,
                 col(FailureRow.run_id).in_(run_ids),
             )
-            .order_by(col(FailureRow.id))
-        ):
-            if nodeid not in tests[rid]:
-                tests[rid].append(nodeid)
+        ).all()
+        for _id, rid, nodeid, exception, message, rule, classification in sorted(rows):
+            tests[rid].setdefault(nodeid)
             # The run's first failure speaks for it; messages are stored capped.
             why.setdefault(rid, (describe(exception, message[:EXCERPT_READ]), rule, classification))
         found = {r.id: r for r in self.session.exec(select(Run).where(col(Run.id).in_(run_ids)))}
