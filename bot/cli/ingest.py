@@ -106,6 +106,10 @@ def ingest(
                 else:
                     stored, skipped = stored + result.created, skipped + (not result.created)
                 progress.advance(task)
+        if stored:
+            # A backfill can multiply the history at once: plan the service's next reads with
+            # statistics of what is stored now, not of before (SQLite; a no-op elsewhere).
+            parts.refresh_statistics()
     finally:
         parts.close()
     typer.echo(f"stored {stored} run(s), {skipped} already stored, {bad} bad file(s)")
